@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/channels/outbox"
+	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/templates"
+)
+
+// waitDrained waits until every event is handled, no task is pending, running or
+// retrying, and no scheduled follow-up is due within the next minute (CONTRACT.md §1).
+func waitDrained(ctx context.Context, st store.Store, redisOpt asynq.RedisConnOpt, events []*event.Event) error {
+	for _, e := range events {
+		if err := waitHandled(ctx, st, e, 30*time.Second); err != nil {
+			return err
+		}
+	}
+	in := asynq.NewInspector(redisOpt)
+	defer in.Close()
+	deadline := time.Now().Add(50 * time.Second)
+	for {
+		busy, err := queuesBusy(in)
+		if err != nil {
+			return err
+		}
+		if !busy {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("demo: queues not drained within 50s")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func queuesBusy(in *asynq.Inspector) (bool, error) {
+	for q := range jobs.QueueWeights() {
+		info, err := in.GetQueueInfo(q)
+		if err != nil {
+			continue // a queue nothing was ever enqueued on does not exist yet
+		}
+		if info.Pending+info.Active+info.Retry > 0 {
+			return true, nil
+		}
+		if info.Scheduled > 0 {
+			tasks, err := in.ListScheduledTasks(q, asynq.PageSize(1000))
+			if err != nil {
+				return false, err
+			}
+			for _, t := range tasks {
+				if time.Until(t.NextProcessAt) < time.Minute {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// demoSummary prints events, messages per kind and channel, and failures, and checks
+// that the outbox holds exactly the messages the log says were sent.
+func (p *program) demoSummary(ctx context.Context, st store.Store, outboxDir string, nEvents int) error {
+	ns, err := st.ListNotifications(ctx, store.NotificationFilter{})
+	if err != nil {
+		return err
+	}
+	sent := map[string]map[string]int{}
+	suppressed := map[string]int{}
+	var failed []store.Notification
+	sentEmail, sentSMS := 0, 0
+	for _, n := range ns {
+		switch n.Status {
+		case store.NotificationSent, store.NotificationDelivered:
+			if sent[n.Kind] == nil {
+				sent[n.Kind] = map[string]int{}
+			}
+			sent[n.Kind][n.Channel]++
+			if n.Channel == store.ChannelEmail {
+				sentEmail++
+			} else {
+				sentSMS++
+			}
+		case store.NotificationSuppressed:
+			suppressed[n.Reason]++
+		case store.NotificationFailed, store.NotificationPending:
+			failed = append(failed, n)
+		}
+	}
+	fmt.Fprintf(p.stdout, "notifyd demo: %d events handled\n\nmessages sent:\n", nEvents)
+	tw := tabwriter.NewWriter(p.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  kind\temail\tsms\t")
+	for _, k := range templates.Kinds {
+		if sent[k] != nil {
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t\n", k, sent[k]["email"], sent[k]["sms"])
+		}
+	}
+	fmt.Fprintf(tw, "  total\t%d\t%d\t\n", sentEmail, sentSMS)
+	tw.Flush()
+	reasons := make([]string, 0, len(suppressed))
+	for r := range suppressed {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	fmt.Fprintln(p.stdout, "\nnot sent, by reason:")
+	for _, r := range reasons {
+		fmt.Fprintf(p.stdout, "  %-28s %d\n", r, suppressed[r])
+	}
+	fmt.Fprintf(p.stdout, "\nfailures: %d\n", len(failed))
+	for _, n := range failed {
+		fmt.Fprintf(p.stdout, "  %s %s/%s order %s: %s %s\n", n.ID, n.Kind, n.Channel, n.OrderID, n.Status, n.Error)
+	}
+	emails, err := outbox.EmailIDs(outboxDir)
+	if err != nil {
+		return err
+	}
+	sms, err := outbox.ReadSMS(outboxDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(p.stdout, "\noutbox: %s (%d emails in email/, %d SMS in sms.jsonl)\n", outboxDir, len(emails), len(sms))
+	if len(emails) != sentEmail || len(sms) != sentSMS {
+		return fmt.Errorf("demo: the outbox holds %d emails and %d SMS, the log says %d and %d were sent", len(emails), len(sms), sentEmail, sentSMS)
+	}
+	if len(failed) > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d message(s) failed", len(failed)), quiet: true}
+	}
+	return nil
+}
+
+func (p *program) printDemoURLs(addr, outboxDir string) {
+	fmt.Fprintf(p.stdout, `notifyd demo is running; the sample events have been handled.
+
+  outbox (the messages):   %s
+                           email/*.eml, sms.jsonl
+  event schemas:           http://%s/v1/schemas
+  health / readiness:      http://%s/healthz  http://%s/readyz
+
+Press Ctrl-C to stop. Add --once to print a summary and exit.
+`, outboxDir, addr, addr, addr)
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/channels"
+	"github.com/notifyd/notifyd/channels/outbox"
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/httpapi"
+	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/postgres"
+	"github.com/notifyd/notifyd/store/sqlite"
+	"github.com/notifyd/notifyd/templates"
+)
+
+// This file is the one place the parts are wired together.
+
+// loadConfig loads and validates the configuration; problems are printed one per line
+// and the error is an exit-1 error.
+func (p *program) loadConfig(env func(string) (string, bool), opts config.LoadOptions) (*config.Config, error) {
+	cfg, err := config.Load(env, opts)
+	if err != nil {
+		var ve *config.ValidationError
+		if errors.As(err, &ve) {
+			for _, pr := range ve.Problems {
+				fmt.Fprintln(p.stderr, "config:", pr)
+			}
+			return nil, &exitError{code: 1, err: err, quiet: true}
+		}
+		return nil, &exitError{code: 1, err: fmt.Errorf("config: %w", err)}
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openStore opens the database named by a NOTIFYD_DATABASE_URL.
+func openStore(ctx context.Context, dsn string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return postgres.Open(ctx, dsn)
+	}
+	return nil, fmt.Errorf("NOTIFYD_DATABASE_URL: want postgres://… or sqlite:PATH, got %q", dsn)
+}
+
+// openCheckedStore opens the store and refuses an unmigrated or newer schema.
+func openCheckedStore(ctx context.Context, dsn string) (store.Store, error) {
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// senders returns the channel senders the configuration enables.
+func senders(cfg *config.Config) (map[string]channels.Sender, error) {
+	out := map[string]channels.Sender{}
+	if cfg.OutboxDir != "" {
+		ob, err := outbox.New(cfg.OutboxDir)
+		if err != nil {
+			return nil, err
+		}
+		out[channels.Email], out[channels.SMS] = ob, ob
+	}
+	return out, nil
+}
+
+// newWorker builds the asynq handlers' shared state.
+func newWorker(cfg *config.Config, st store.Store, q *asynq.Client, snd map[string]channels.Sender, log *slog.Logger) (*jobs.Worker, error) {
+	r, err := templates.New()
+	if err != nil {
+		return nil, err
+	}
+	return &jobs.Worker{
+		Store: st, Config: cfg, Renderer: r, Senders: snd, Enqueuer: q, Logger: log,
+		Now: time.Now, NewID: newID,
+	}, nil
+}
+
+// newID returns a UUIDv7: unique, and sortable by creation time in the log.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String()
+	}
+	return id.String()
+}
+
+// workerConfig is the asynq server configuration of every worker process.
+func workerConfig(cfg *config.Config, log *slog.Logger) asynq.Config {
+	return asynq.Config{
+		Concurrency:     cfg.Concurrency,
+		Queues:          jobs.QueueWeights(),
+		Logger:          asynqLogger{log.With("component", "asynq")},
+		LogLevel:        asynq.WarnLevel,
+		ShutdownTimeout: 25 * time.Second,
+		// Latency matters more than Redis round trips when queues are idle.
+		TaskCheckInterval:        100 * time.Millisecond,
+		DelayedTaskCheckInterval: time.Second,
+	}
+}
+
+func newHTTPServer(cfg *config.Config, st store.Store, q *asynq.Client, ready func(context.Context) error, log *slog.Logger) *httpapi.Server {
+	return &httpapi.Server{
+		Store: st, Queue: q, Brands: cfg.BrandIDs, Ready: ready, Logger: log, Now: time.Now,
+	}
+}
+
+// readiness checks Redis, the database and its schema.
+func readiness(q *asynq.Client, st store.Store) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := q.Ping(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		if err := st.Ping(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		if err := st.CheckSchema(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+}
+
+// asynqLogger routes asynq's own logs into slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/store"
+)
+
+// Store is what the HTTP API needs of the store.
+type Store interface {
+	TokenStore
+	jobs.IngestStore
+}
+
+// DefaultMaxBody is the largest request body POST /v1/events accepts (5 MiB).
+const DefaultMaxBody = 5 << 20
+
+// Server serves the HTTP API. Set every field, then use Handler.
+type Server struct {
+	Store  Store
+	Queue  *asynq.Client
+	Brands func() map[string]bool
+	// Ready checks Redis, the database and its schema; nil error means ready.
+	Ready   func(ctx context.Context) error
+	Logger  *slog.Logger
+	Now     func() time.Time
+	MaxBody int64 // 0 means DefaultMaxBody
+}
+
+// Handler returns the routes of CONTRACT.md §5 that exist so far.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/events", s.requireRole(store.RoleIngest, s.postEvents))
+	mux.HandleFunc("GET /v1/schemas", s.getSchemas)
+	mux.HandleFunc("GET /v1/schemas/{type}", s.getSchema)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, Problem{Type: problemNotFound, Title: "Not Found", Status: http.StatusNotFound,
+			Detail: "no route " + r.Method + " " + r.URL.Path})
+	})
+	return s.recoverer(mux)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		writeProblem(w, Problem{Type: problemUnavailable, Title: "Not Ready", Status: http.StatusServiceUnavailable, Detail: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeProblem(w, Problem{Type: problemInternal, Title: "Internal Server Error", Status: http.StatusInternalServerError,
+		Detail: "the request could not be completed; nothing was lost, retry it"})
+}
+
+// recoverer turns a panic in a handler into a 500 problem instead of a dropped connection.
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic in handler", "path", r.URL.Path, "panic", v)
+				writeProblem(w, Problem{Type: problemInternal, Title: "Internal Server Error", Status: http.StatusInternalServerError})
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,206 @@
+package jobs
+
+import (
+	"time"
+
+	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/templates"
+)
+
+// decision is one message to send about an order, before it is split per channel.
+type decision struct {
+	kind     string
+	lines    []templates.Line
+	pending  []templates.Line
+	shipment *templates.Shipment
+	reason   string
+}
+
+// decide applies an order event to o and returns the messages it calls for
+// (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned.
+func (w *Worker) decide(o *orderState, e *event.Event) ([]decision, error) {
+	switch {
+	case e.Backordered != nil:
+		return o.backordered(e.Time, e.Backordered)
+	case e.EtaChanged != nil:
+		return o.etaChanged(e.Time, e.EtaChanged)
+	case e.PartiallyShipped != nil:
+		return o.partiallyShipped(e.Time, e.PartiallyShipped)
+	case e.Shipped != nil:
+		return o.shipped(e.Time, e.Shipped), nil
+	case e.Canceled != nil:
+		o.canceled(e.Time)
+		return nil, nil
+	case e.WindowExpired != nil:
+		return o.windowExpired(e.Time, e.WindowExpired), nil
+	}
+	return nil, nil
+}
+
+func (o *orderState) backordered(at time.Time, d *event.BackorderedData) ([]decision, error) {
+	var lines []templates.Line
+	reason := ""
+	for _, bl := range d.BackorderedLines {
+		l := o.line(bl.LineID)
+		if stale(l, at) {
+			continue
+		}
+		eta, err := o.resolve(bl.ETA)
+		if err != nil {
+			return nil, err
+		}
+		l.State, l.BackorderedQty, l.AllocatedQty, l.ETA, l.StateAt = store.LineBackordered, bl.Quantity, 0, eta, at
+		l.BackorderType = bl.BackorderType
+		if l.BackorderType == "" {
+			l.BackorderType = event.BackorderStandard
+		}
+		lines = append(lines, o.viewLine(bl.LineID, bl.Quantity, eta, nil))
+		if reason == "" {
+			reason = bl.Reason
+		}
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	return []decision{{kind: templates.KindBackorderNotice, lines: lines, reason: reason}}, nil
+}
+
+func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decision, error) {
+	var lines []templates.Line
+	for _, c := range d.Changes {
+		l := o.line(c.LineID)
+		if stale(l, at) || !open(l) {
+			continue
+		}
+		eta, err := o.resolve(c.ETA)
+		if err != nil {
+			return nil, err
+		}
+		prev := l.ETA
+		l.StateAt = at
+		if sameTime(prev, eta) {
+			continue
+		}
+		l.ETA = eta
+		lines = append(lines, o.viewLine(c.LineID, l.BackorderedQty, eta, prev))
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	return []decision{{kind: templates.KindEtaUpdate, lines: lines, reason: d.Reason}}, nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedData) ([]decision, error) {
+	_, shipped := o.ship(at, d.Shipment)
+	var pending []templates.Line
+	for _, p := range d.PendingLines {
+		l := o.line(p.LineID)
+		if stale(l, at) || !open(l) {
+			continue
+		}
+		eta, err := o.resolve(p.ETA)
+		if err != nil {
+			return nil, err
+		}
+		l.ETA, l.StateAt = eta, at
+		pending = append(pending, o.viewLine(p.LineID, p.Quantity, eta, nil))
+	}
+	if len(shipped) == 0 {
+		return nil, nil
+	}
+	return []decision{{
+		kind: templates.KindPartialShipment, lines: shipped, pending: pending,
+		shipment: viewShipment(d.Shipment),
+	}}, nil
+}
+
+// ship records a shipment and returns the ids and views of the lines it carried that
+// the event is not stale for.
+func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
+	for _, sl := range s.Lines {
+		l := o.line(sl.LineID)
+		if stale(l, at) || !open(l) {
+			continue
+		}
+		l.ShippedQty += sl.Quantity
+		if l.ShippedQty >= l.Quantity {
+			l.ShippedQty, l.State = l.Quantity, store.LineShipped
+		}
+		l.StateAt = at
+		ids = append(ids, sl.LineID)
+		lines = append(lines, o.viewLine(sl.LineID, sl.Quantity, nil, nil))
+	}
+	return ids, lines
+}
+
+// shipped closes the order; it sends `shipped` for the items that had been backordered.
+func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
+	wasBackordered := map[string]bool{}
+	for _, l := range o.rec.Lines {
+		if l.BackorderedQty > 0 {
+			wasBackordered[l.LineID] = true
+		}
+	}
+	ids, lines := o.ship(at, d.Shipment)
+	if !at.Before(o.rec.LastEventAt) {
+		o.rec.State = store.OrderClosed
+	}
+	var backordered []templates.Line
+	for i, id := range ids {
+		if wasBackordered[id] {
+			backordered = append(backordered, lines[i])
+		}
+	}
+	if len(backordered) == 0 {
+		return nil
+	}
+	return []decision{{kind: templates.KindShipped, lines: backordered, shipment: viewShipment(d.Shipment)}}
+}
+
+func (o *orderState) canceled(at time.Time) {
+	for i := range o.rec.Lines {
+		l := &o.rec.Lines[i]
+		if open(l) && !stale(l, at) {
+			l.State, l.StateAt = store.LineCanceled, at
+		}
+	}
+	o.rec.State = store.OrderClosed
+}
+
+// windowExpired moves the late lines to awaiting the customer's choice and sends the
+// delay-option offer. The full policy (deadlines, reminders, links) is issue 6's.
+func (o *orderState) windowExpired(at time.Time, d *event.WindowExpiredData) []decision {
+	ids := d.LineIDs
+	if len(ids) == 0 {
+		for _, l := range o.rec.Lines {
+			if l.State == store.LineBackordered {
+				ids = append(ids, l.LineID)
+			}
+		}
+	}
+	var lines []templates.Line
+	for _, id := range ids {
+		l := o.line(id)
+		if stale(l, at) || l.State != store.LineBackordered {
+			continue
+		}
+		l.State, l.StateAt = store.LineAwaiting, at
+		lines = append(lines, o.viewLine(id, l.BackorderedQty, l.ETA, nil))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return []decision{{kind: templates.KindDelayOptionOffer, lines: lines}}
+}
+
+func viewShipment(s *event.Shipment) *templates.Shipment {
+	return &templates.Shipment{Carrier: s.Carrier, TrackingNumber: s.TrackingNumber, TrackingURL: s.TrackingURL}
+}

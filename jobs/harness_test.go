@@ -1,0 +1,216 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/channels"
+	"github.com/notifyd/notifyd/channels/outbox"
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/internal/testredis"
+	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/sqlite"
+	"github.com/notifyd/notifyd/templates"
+)
+
+const testConfig = `
+brands:
+  - id: acme
+    name: Acme Home
+    email: {from: orders@acme.example, from_name: Acme Home}
+    support: {email: help@acme.example}
+    default_locale: en-US
+    time_zone: America/New_York
+`
+
+// harness is a worker on a fresh Redis database and SQLite store, sending to an outbox.
+type harness struct {
+	t     *testing.T
+	cfg   *config.Config
+	st    store.Store
+	redis asynq.RedisClientOpt
+	q     *asynq.Client
+	dir   string
+	srv   *asynq.Server
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load(func(string) (string, bool) { return "", false }, config.LoadOptions{Demo: true, File: []byte(testConfig)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "notifyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, cfg: cfg, st: st, redis: testredis.New(t), dir: t.TempDir()}
+	h.q = asynq.NewClient(h.redis)
+	t.Cleanup(func() { h.q.Close() })
+	return h
+}
+
+var ids atomic.Int64
+
+// start runs the worker until the test ends.
+func (h *harness) start() {
+	h.t.Helper()
+	ob, err := outbox.New(h.dir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r, err := templates.New()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	w := &jobs.Worker{
+		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
+		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:     time.Now,
+		NewID:   func() string { return fmt.Sprintf("n%06d", ids.Add(1)) },
+	}
+	mux := asynq.NewServeMux()
+	w.Register(mux)
+	h.srv = asynq.NewServer(h.redis, asynq.Config{
+		Concurrency: 4, Queues: jobs.QueueWeights(), LogLevel: asynq.FatalLevel,
+		TaskCheckInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
+	})
+	if err := h.srv.Start(mux); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(h.srv.Shutdown)
+}
+
+// ingest records and enqueues raw events as the HTTP API does.
+func (h *harness) ingest(raws ...string) *jobs.IngestResult {
+	h.t.Helper()
+	var evs []*event.Event
+	for _, raw := range raws {
+		e, ps := event.Parse([]byte(raw), event.Options{Brands: h.cfg.BrandIDs()})
+		if len(ps) > 0 {
+			h.t.Fatalf("test event invalid: %v", ps)
+		}
+		evs = append(evs, e)
+	}
+	res, err := jobs.Ingest(context.Background(), h.st, h.q, evs, time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res
+}
+
+// waitHandled waits until the event is handled and its sends are done.
+func (h *harness) waitHandled(source, id string) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		rec, err := h.st.GetEvent(context.Background(), source, id)
+		if err == nil && rec.Status == store.EventHandled && h.idle() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("event %s not handled in time", id)
+}
+
+// idle reports whether no notification is still pending.
+func (h *harness) idle() bool {
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{Status: store.NotificationPending})
+	return err == nil && len(ns) == 0
+}
+
+// sent lists "kind/channel" of every message in the outbox, sorted by kind.
+func (h *harness) outbox() (emails []string, sms []outbox.SMSRecord) {
+	h.t.Helper()
+	ids, err := outbox.EmailIDs(h.dir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	recs, err := outbox.ReadSMS(h.dir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ids, recs
+}
+
+// notifications returns "kind channel status [reason]" for every notification of order.
+func (h *harness) notifications(orderID string) []string {
+	h.t.Helper()
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: orderID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, n := range ns {
+		s := n.Kind + " " + n.Channel + " " + n.Status
+		if n.Reason != "" {
+			s += " (" + n.Reason + ")"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// customer JSON fragments.
+const (
+	custBoth      = `{"id":"c1","name":"Ada Lovelace","email":"ada@example.com","phone":"+14155550100","locale":"en-US","time_zone":"America/New_York","sms_consent":true}`
+	custNoConsent = `{"id":"c2","name":"Bob","email":"bob@example.com","phone":"+14155550101","sms_consent":false}`
+	custSMSOnly   = `{"id":"c3","name":"Cy","phone":"+14155550102","sms_consent":true}`
+)
+
+// orderJSON returns an order with lines l1 (SKU KET, qty 2) and l2 (SKU MUG, qty 1).
+func orderJSON(id, placed, customer string) string {
+	return fmt.Sprintf(`{"id":%q,"number":%q,"placed_at":%q,"currency":"USD","customer":%s,
+		"lines":[{"id":"l1","sku":"KET","name":"Blue Kettle","quantity":2,"unit_price":"39.00"},
+		         {"id":"l2","sku":"MUG","name":"Mug","quantity":1,"unit_price":"9.50"}]}`,
+		id, strings.TrimPrefix(id, "ord_"), placed, customer)
+}
+
+func ev(id, typ, at, subject, data string) string {
+	subj := ""
+	if subject != "" {
+		subj = fmt.Sprintf(`"subject":%q,`, subject)
+	}
+	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"test","type":%q,"time":%q,%s"data":%s}`, id, typ, at, subj, data)
+}
+
+func orderEvent(id, typ, at, orderID, customer, extra string) string {
+	data := fmt.Sprintf(`{"brand":"acme","order":%s%s}`, orderJSON(orderID, "2026-11-01T10:00:00Z", customer), extra)
+	return ev(id, typ, at, orderID, data)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func eventID(t *testing.T, raw string) string {
+	t.Helper()
+	var e struct{ ID string }
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}

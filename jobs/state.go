@@ -1,0 +1,112 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/templates"
+)
+
+// orderState is an order being changed by one event: the stored record, the latest
+// snapshot from the commerce system, and the brand it belongs to.
+type orderState struct {
+	rec   *store.Order
+	snap  *event.Order
+	brand *config.Brand
+	loc   *time.Location // the brand's time zone: plain dates end there
+}
+
+// line returns the state of line id, adding it from the snapshot if it is new.
+func (o *orderState) line(id string) *store.OrderLine {
+	for i := range o.rec.Lines {
+		if o.rec.Lines[i].LineID == id {
+			return &o.rec.Lines[i]
+		}
+	}
+	l, _ := o.snap.Line(id)
+	o.rec.Lines = append(o.rec.Lines, store.OrderLine{
+		LineID: id, SKU: l.SKU, Quantity: l.Quantity, State: store.LineOpen,
+	})
+	return &o.rec.Lines[len(o.rec.Lines)-1]
+}
+
+// loadOrder returns the order of an order event with the event's snapshot applied
+// (unless the event is older than the newest one already applied).
+func (w *Worker) loadOrder(ctx context.Context, e *event.Event) (*orderState, error) {
+	od := e.OrderData()
+	brand, ok := w.Config.Brand(od.Brand)
+	if !ok {
+		return nil, fmt.Errorf("brand %q is not configured", od.Brand)
+	}
+	loc, err := time.LoadLocation(brand.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("brand %s time zone: %w", brand.ID, err)
+	}
+	rec, err := w.Store.GetOrder(ctx, od.Order.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		rec = &store.Order{ID: od.Order.ID, Brand: od.Brand, State: store.OrderOpen, CreatedAt: w.Now()}
+	case err != nil:
+		return nil, fmt.Errorf("load order: %w", err)
+	}
+	o := &orderState{rec: rec, snap: od.Order, brand: brand, loc: loc}
+	if e.Time.Before(rec.LastEventAt) && rec.Snapshot != nil {
+		// An older event: keep the newer snapshot the store has.
+		var snap event.Order
+		if err := json.Unmarshal(rec.Snapshot, &snap); err != nil {
+			return nil, fmt.Errorf("order %s snapshot: %w", rec.ID, err)
+		}
+		o.snap = &snap
+		return o, nil
+	}
+	snap, err := json.Marshal(od.Order)
+	if err != nil {
+		return nil, err
+	}
+	rec.Snapshot, rec.Number, rec.PlacedAt = snap, od.Order.Number, od.Order.PlacedAt.UTC()
+	rec.LastEventAt, rec.UpdatedAt = e.Time.UTC(), w.Now()
+	return o, nil
+}
+
+// stale reports whether an event at t is older than what is known of line l; such an
+// event neither changes the line nor sends anything about it.
+func stale(l *store.OrderLine, t time.Time) bool { return t.Before(l.StateAt) }
+
+// open reports whether a line still waits for something (not shipped or canceled).
+func open(l *store.OrderLine) bool {
+	return l.State != store.LineShipped && l.State != store.LineCanceled
+}
+
+func (o *orderState) resolve(w *event.When) (*time.Time, error) {
+	if w == nil {
+		return nil, nil
+	}
+	t, err := w.Resolve(o.loc)
+	if err != nil {
+		return nil, err
+	}
+	t = t.UTC().Truncate(time.Microsecond) // what the store keeps
+	return &t, nil
+}
+
+// viewLine is a line as a template shows it.
+func (o *orderState) viewLine(id string, qty int, eta, prev *time.Time) templates.Line {
+	l, _ := o.snap.Line(id)
+	return templates.Line{
+		Name: l.Name, SKU: l.SKU, Quantity: qty,
+		ETA: o.formatDate(eta), PreviousETA: o.formatDate(prev),
+	}
+}
+
+func (o *orderState) formatDate(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(o.loc).Format("Mon Jan 2, 2006")
+}

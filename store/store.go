@@ -1,0 +1,275 @@
+// Package store holds notifyd's durable records — events received, orders with their
+// lines and state, the notification log and API tokens — and the interface over them.
+// Two implementations satisfy it: store/sqlite (modernc.org/sqlite, the embedded
+// default) and store/postgres (pgx v5); store/storetest is the one conformance suite
+// both must pass. Open picks the implementation from a database URL.
+//
+// The package imports no other package of notifyd.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors every implementation maps its driver errors to.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	// ErrSchema is wrapped by CheckSchema when the database schema is not the one this
+	// binary was built for (unmigrated, behind, or newer).
+	ErrSchema = errors.New("database schema mismatch")
+)
+
+// Store is everything notifyd keeps durably.
+type Store interface {
+	EventStore
+	OrderStore
+	NotificationStore
+	TokenStore
+
+	// Migrate applies every pending migration.
+	Migrate(ctx context.Context) error
+	// CheckSchema returns nil when the schema is exactly the one this binary expects,
+	// and an error wrapping ErrSchema that says what to do otherwise.
+	CheckSchema(ctx context.Context) error
+	// SchemaVersion returns the applied and the expected migration versions.
+	SchemaVersion(ctx context.Context) (applied, want int64, err error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Event states.
+const (
+	EventReceived = "received" // recorded, not yet known to be enqueued
+	EventEnqueued = "enqueued" // recorded and in asynq
+	EventHandled  = "handled"  // the worker finished with it
+)
+
+// EventRecord is one event received, remembered by (Source, ID) for as long as the
+// order's records are kept, so a redelivery is recognised long after asynq forgot it.
+type EventRecord struct {
+	Source     string
+	ID         string
+	Type       string
+	OrderID    string // "" for inventory.restocked
+	Time       time.Time
+	Payload    json.RawMessage
+	Hash       string // hex SHA-256 of Payload, to warn when a duplicate differs
+	Status     string
+	ReceivedAt time.Time
+	HandledAt  *time.Time
+	// Outcome is a short human-readable summary of what handling did (or why not).
+	Outcome string
+}
+
+// EventStore records events received.
+type EventStore interface {
+	// RecordEvent inserts e if (Source, ID) is new and returns created=true. If it exists,
+	// nothing changes and the stored record is returned with created=false.
+	RecordEvent(ctx context.Context, e *EventRecord) (existing *EventRecord, created bool, err error)
+	GetEvent(ctx context.Context, source, id string) (*EventRecord, error)
+	// SetEventStatus moves an event to status (EventEnqueued or EventHandled); for
+	// EventHandled it also sets HandledAt = at and Outcome. ErrNotFound if absent.
+	SetEventStatus(ctx context.Context, source, id, status, outcome string, at time.Time) error
+	// ListEvents returns the events of an order, oldest Time first.
+	ListEvents(ctx context.Context, orderID string) ([]EventRecord, error)
+}
+
+// Line states.
+const (
+	LineOpen        = "open"        // ordered, nothing special known
+	LineBackordered = "backordered" // waiting for stock; ETA may be unknown
+	LineAllocated   = "allocated"   // stock allocated by a restock, not yet shipped
+	LineShipped     = "shipped"
+	LineCanceled    = "canceled"
+	LineAwaiting    = "awaiting_choice" // a delay-option offer is open
+)
+
+// Order states.
+const (
+	OrderOpen   = "open"
+	OrderClosed = "closed"
+)
+
+// Order is an order as notifyd knows it: the latest snapshot and per-line state.
+type Order struct {
+	ID       string
+	Brand    string
+	Number   string
+	PlacedAt time.Time
+	State    string
+	// Snapshot is the latest order JSON from the commerce system (customer, lines…).
+	Snapshot json.RawMessage
+	// LastEventAt is the CloudEvents time of the newest event applied.
+	LastEventAt time.Time
+	Lines       []OrderLine
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// OrderLine is the state of one line.
+type OrderLine struct {
+	LineID   string
+	SKU      string
+	Quantity int
+	State    string
+	// BackorderedQty is the quantity waiting for stock; AllocatedQty what restocks
+	// have covered of it so far.
+	BackorderedQty int
+	AllocatedQty   int
+	ShippedQty     int
+	ETA            *time.Time // nil when unknown
+	BackorderType  string
+	// StateAt is the CloudEvents time of the event that set the current state, so an
+	// older event cannot undo it.
+	StateAt time.Time
+}
+
+// OpenBackorder is one order line waiting for stock of a SKU, for restock allocation.
+type OpenBackorder struct {
+	OrderID  string
+	LineID   string
+	PlacedAt time.Time
+	Missing  int // BackorderedQty - AllocatedQty
+}
+
+// OrderStore keeps orders and their lines.
+type OrderStore interface {
+	GetOrder(ctx context.Context, id string) (*Order, error)
+	// SaveOrder inserts or replaces the order and all of its lines.
+	SaveOrder(ctx context.Context, o *Order) error
+	// OpenBackorders lists lines of open orders of brand still missing stock of sku,
+	// oldest PlacedAt first (ties by order id, line id).
+	OpenBackorders(ctx context.Context, brand, sku string) ([]OpenBackorder, error)
+}
+
+// Channels.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// Notification states.
+const (
+	NotificationPending    = "pending"    // decided, not yet sent
+	NotificationSent       = "sent"       // the provider (or outbox) accepted it
+	NotificationFailed     = "failed"     // permanently failed
+	NotificationSuppressed = "suppressed" // decided not to send; Reason says why
+	NotificationDelivered  = "delivered"
+)
+
+// Notification is one message decided for one recipient on one channel: the log
+// support reads, and the record a send is claimed against.
+type Notification struct {
+	ID        string
+	OrderID   string
+	Brand     string
+	Kind      string
+	Channel   string
+	Recipient string
+	// EventSource and EventID name the event that caused it.
+	EventSource string
+	EventID     string
+	// DedupKey is unique: creating a second notification with the same key is a no-op,
+	// so a retried event cannot decide the same message twice.
+	DedupKey   string
+	Status     string
+	Reason     string // why suppressed or failed
+	Subject    string
+	Body       string // text body (email) or SMS text
+	HTML       string
+	ProviderID string
+	Error      string
+	CreatedAt  time.Time
+	SentAt     *time.Time
+	UpdatedAt  time.Time
+}
+
+// NotificationFilter selects notifications; empty fields match everything.
+type NotificationFilter struct {
+	OrderID string
+	Status  string
+	Kind    string
+	Limit   int // 0 means no limit
+}
+
+// NotificationStore is the notification log.
+type NotificationStore interface {
+	// CreateNotification inserts n unless one with n.DedupKey exists; then it returns
+	// the existing one and created=false.
+	CreateNotification(ctx context.Context, n *Notification) (existing *Notification, created bool, err error)
+	GetNotification(ctx context.Context, id string) (*Notification, error)
+	// UpdateNotification stores Status, Reason, ProviderID, Error, SentAt, Subject,
+	// Body and HTML of n (and UpdatedAt). ErrNotFound if absent.
+	UpdateNotification(ctx context.Context, n *Notification) error
+	// ListNotifications returns matches, oldest CreatedAt first.
+	ListNotifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
+}
+
+// Token roles (CONTRACT.md §5).
+const (
+	RoleIngest    = "ingest"
+	RoleMarketing = "marketing"
+	RoleSupport   = "support"
+	RoleAdmin     = "admin"
+)
+
+// Roles lists the valid roles.
+var Roles = []string{RoleIngest, RoleMarketing, RoleSupport, RoleAdmin}
+
+// Token is an API token; only the SHA-256 hash of its secret is stored.
+type Token struct {
+	ID         string
+	Name       string
+	Role       string
+	Hash       string // hex SHA-256 of the secret
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+// TokenStore keeps API tokens.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash returns the token with that hash, revoked or not.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken sets RevokedAt; ErrNotFound if absent (revoking twice is fine).
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// SchemaError is the error CheckSchema returns when the applied migration version is
+// not the one this binary expects. It wraps ErrSchema, and its message tells the
+// operator what to do.
+type SchemaError struct {
+	Applied int64 // highest migration applied to the database; 0 when unmigrated
+	Want    int64 // highest migration embedded in this binary
+}
+
+func (e *SchemaError) Error() string {
+	switch {
+	case e.Applied <= 0:
+		return "database is not migrated: run `notifyd migrate`"
+	case e.Applied < e.Want:
+		return fmt.Sprintf("database schema is at version %d, this notifyd needs %d: run `notifyd migrate`", e.Applied, e.Want)
+	default:
+		return fmt.Sprintf("database schema version %d is newer than this notifyd (%d): upgrade notifyd", e.Applied, e.Want)
+	}
+}
+
+// Unwrap makes errors.Is(err, ErrSchema) true.
+func (e *SchemaError) Unwrap() error { return ErrSchema }
+
+// CompareSchema returns nil when applied == want and a *SchemaError otherwise. Both
+// implementations' CheckSchema use it, so the messages are the same on every database.
+func CompareSchema(applied, want int64) error {
+	if applied == want {
+		return nil
+	}
+	return &SchemaError{Applied: applied, Want: want}
+}
