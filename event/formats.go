@@ -1,0 +1,84 @@
+package event
+
+import (
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones validate the same on every host, with or without zoneinfo
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+)
+
+// What each format check expects, as it appears in problem messages ("must be …").
+const (
+	wantEmail    = "an email address such as ada@example.com"
+	wantPhone    = "an E.164 phone number such as +14155550100"
+	wantLocale   = "a BCP 47 language tag such as \"en-US\""
+	wantTimeZone = "an IANA time zone such as \"America/New_York\""
+	wantCurrency = "an ISO 4217 currency code such as \"USD\""
+	wantURL      = "an absolute http(s) URL"
+)
+
+// validEmail accepts a bare address ("ada@example.com"), not "Ada <ada@example.com>".
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// validPhone accepts a valid number written in E.164 form: "+" and digits only.
+func validPhone(s string) bool {
+	if !strings.HasPrefix(s, "+") {
+		return false
+	}
+	n, err := phonenumbers.Parse(s, "")
+	return err == nil && phonenumbers.IsValidNumber(n) &&
+		phonenumbers.Format(n, phonenumbers.E164) == s
+}
+
+// validLocale accepts a well-formed BCP 47 tag with known subtags, hyphen-separated.
+func validLocale(s string) bool {
+	if strings.Contains(s, "_") {
+		return false
+	}
+	_, err := language.Parse(s)
+	return err == nil
+}
+
+// validTimeZone accepts an IANA zone name. "Local" is the host's zone, not a name.
+func validTimeZone(s string) bool {
+	if s == "" || s == "Local" {
+		return false
+	}
+	_, err := time.LoadLocation(s)
+	return err == nil
+}
+
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// validCurrency accepts an ISO 4217 code in upper case.
+func validCurrency(s string) bool {
+	if !currencyRE.MatchString(s) {
+		return false
+	}
+	_, err := currency.ParseISO(s)
+	return err == nil
+}
+
+// urlRE is the JSON Schema pattern of URL fields; validURL is stricter.
+const urlRE = `^https?://`
+
+// validURL accepts an absolute http or https URL with a host.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// validSource accepts a non-empty URI reference, as CloudEvents requires of source.
+func validSource(s string) bool {
+	_, err := url.Parse(s)
+	return err == nil
+}
