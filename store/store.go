@@ -2,7 +2,7 @@
 // lines and state, the notification log and API tokens — and the interface over them.
 // Two implementations satisfy it: store/sqlite (modernc.org/sqlite, the embedded
 // default) and store/postgres (pgx v5); store/storetest is the one conformance suite
-// both must pass. Open picks the implementation from a database URL.
+// both must pass. cmd/notifyd picks the implementation from NOTIFYD_DATABASE_URL.
 //
 // The package imports no other package of notifyd.
 package store
@@ -25,6 +25,10 @@ var (
 )
 
 // Store is everything notifyd keeps durably.
+//
+// Every implementation returns times in UTC, truncated to the microsecond, and fills
+// zero creation times (ReceivedAt, CreatedAt, UpdatedAt) with the current time.
+// store/storetest holds the behaviour the comments below describe.
 type Store interface {
 	EventStore
 	OrderStore
@@ -69,13 +73,16 @@ type EventRecord struct {
 // EventStore records events received.
 type EventStore interface {
 	// RecordEvent inserts e if (Source, ID) is new and returns created=true. If it exists,
-	// nothing changes and the stored record is returned with created=false.
+	// nothing changes and the stored record is returned with created=false. Hash
+	// defaults to the SHA-256 of Payload, Status to EventReceived. Payload comes back
+	// byte for byte.
 	RecordEvent(ctx context.Context, e *EventRecord) (existing *EventRecord, created bool, err error)
 	GetEvent(ctx context.Context, source, id string) (*EventRecord, error)
 	// SetEventStatus moves an event to status (EventEnqueued or EventHandled); for
 	// EventHandled it also sets HandledAt = at and Outcome. ErrNotFound if absent.
+	// Moving to EventEnqueued never undoes EventHandled (the worker may finish first).
 	SetEventStatus(ctx context.Context, source, id, status, outcome string, at time.Time) error
-	// ListEvents returns the events of an order, oldest Time first.
+	// ListEvents returns the events of an order, oldest Time first, ties in arrival order.
 	ListEvents(ctx context.Context, orderID string) ([]EventRecord, error)
 }
 
@@ -140,10 +147,12 @@ type OpenBackorder struct {
 // OrderStore keeps orders and their lines.
 type OrderStore interface {
 	GetOrder(ctx context.Context, id string) (*Order, error)
-	// SaveOrder inserts or replaces the order and all of its lines.
+	// SaveOrder inserts or replaces the order and all of its lines. A replace keeps the
+	// first save's CreatedAt. GetOrder returns Lines in the order they were saved, and
+	// Snapshot equal as JSON (Postgres stores jsonb, which does not keep bytes).
 	SaveOrder(ctx context.Context, o *Order) error
-	// OpenBackorders lists lines of open orders of brand still missing stock of sku,
-	// oldest PlacedAt first (ties by order id, line id).
+	// OpenBackorders lists LineBackordered lines of open orders of brand still missing
+	// stock of sku, oldest PlacedAt first (ties by order id, line id).
 	OpenBackorders(ctx context.Context, brand, sku string) ([]OpenBackorder, error)
 }
 
@@ -200,13 +209,15 @@ type NotificationFilter struct {
 // NotificationStore is the notification log.
 type NotificationStore interface {
 	// CreateNotification inserts n unless one with n.DedupKey exists; then it returns
-	// the existing one and created=false.
+	// the existing one and created=false. ID defaults to a new UUID and Status to
+	// NotificationPending; an empty DedupKey deduplicates nothing. ErrConflict if the
+	// ID exists under another DedupKey.
 	CreateNotification(ctx context.Context, n *Notification) (existing *Notification, created bool, err error)
 	GetNotification(ctx context.Context, id string) (*Notification, error)
 	// UpdateNotification stores Status, Reason, ProviderID, Error, SentAt, Subject,
 	// Body and HTML of n (and UpdatedAt). ErrNotFound if absent.
 	UpdateNotification(ctx context.Context, n *Notification) error
-	// ListNotifications returns matches, oldest CreatedAt first.
+	// ListNotifications returns matches, oldest CreatedAt first, ties in creation order.
 	ListNotifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
 }
 
@@ -234,12 +245,17 @@ type Token struct {
 
 // TokenStore keeps API tokens.
 type TokenStore interface {
+	// CreateToken stores t, setting t.ID (a new UUID) and t.CreatedAt when empty;
+	// ErrConflict if the ID or the Hash exists.
 	CreateToken(ctx context.Context, t *Token) error
 	// TokenByHash returns the token with that hash, revoked or not.
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// ListTokens returns every token, oldest CreatedAt first.
 	ListTokens(ctx context.Context) ([]Token, error)
-	// RevokeToken sets RevokedAt; ErrNotFound if absent (revoking twice is fine).
+	// RevokeToken sets RevokedAt; ErrNotFound if absent (revoking twice is fine and
+	// keeps the first time).
 	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// TouchToken sets LastUsedAt; ErrNotFound if absent.
 	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 

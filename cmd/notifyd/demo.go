@@ -52,7 +52,10 @@ func (p *program) demo(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	if f.outbox == "" {
-		f.outbox = filepath.Join(tmp, "outbox")
+		// Kept after the demo exits, so its messages can be opened.
+		if f.outbox, err = os.MkdirTemp("", "notifyd-demo-outbox-"); err != nil {
+			return err
+		}
 	}
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil {
@@ -143,8 +146,10 @@ func (p *program) runDemo(ctx context.Context, f demoFlags, cfg *config.Config, 
 				err = waitDrained(ctx, st, redisOpt, events)
 			}
 			if err == nil && !f.once {
-				p.printDemoURLs(addr, cfg.OutboxDir)
-				return
+				err = p.printDemoURLs(ctx, st, addr, cfg.OutboxDir)
+				if err == nil {
+					return
+				}
 			}
 			result <- err
 			cancel()

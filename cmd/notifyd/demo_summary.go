@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/notifyd/notifyd/channels/outbox"
 	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/httpapi"
 	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
@@ -100,15 +100,13 @@ func (p *program) demoSummary(ctx context.Context, st store.Store, outboxDir str
 		}
 	}
 	fmt.Fprintf(p.stdout, "notifyd demo: %d events handled\n\nmessages sent:\n", nEvents)
-	tw := tabwriter.NewWriter(p.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  kind\temail\tsms\t")
+	fmt.Fprintf(p.stdout, "  %-22s %5s %5s\n", "kind", "email", "sms")
 	for _, k := range templates.Kinds {
 		if sent[k] != nil {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t\n", k, sent[k]["email"], sent[k]["sms"])
+			fmt.Fprintf(p.stdout, "  %-22s %5d %5d\n", k, sent[k]["email"], sent[k]["sms"])
 		}
 	}
-	fmt.Fprintf(tw, "  total\t%d\t%d\t\n", sentEmail, sentSMS)
-	tw.Flush()
+	fmt.Fprintf(p.stdout, "  %-22s %5d %5d\n", "total", sentEmail, sentSMS)
 	reasons := make([]string, 0, len(suppressed))
 	for r := range suppressed {
 		reasons = append(reasons, r)
@@ -131,6 +129,7 @@ func (p *program) demoSummary(ctx context.Context, st store.Store, outboxDir str
 		return err
 	}
 	fmt.Fprintf(p.stdout, "\noutbox: %s (%d emails in email/, %d SMS in sms.jsonl)\n", outboxDir, len(emails), len(sms))
+	fmt.Fprintf(p.stdout, "open %s/email/*.eml in a mail client, or read %s/sms.jsonl\n", outboxDir, outboxDir)
 	if len(emails) != sentEmail || len(sms) != sentSMS {
 		return fmt.Errorf("demo: the outbox holds %d emails and %d SMS, the log says %d and %d were sent", len(emails), len(sms), sentEmail, sentSMS)
 	}
@@ -140,14 +139,28 @@ func (p *program) demoSummary(ctx context.Context, st store.Store, outboxDir str
 	return nil
 }
 
-func (p *program) printDemoURLs(addr, outboxDir string) {
+// printDemoURLs tells the user what to open, with an admin token for trying the API.
+func (p *program) printDemoURLs(ctx context.Context, st store.Store, addr, outboxDir string) error {
+	secret, hash, err := httpapi.NewTokenSecret()
+	if err != nil {
+		return err
+	}
+	tok := &store.Token{ID: "tok_demo", Name: "demo", Role: store.RoleAdmin, Hash: hash, CreatedAt: time.Now()}
+	if err := st.CreateToken(ctx, tok); err != nil {
+		return err
+	}
 	fmt.Fprintf(p.stdout, `notifyd demo is running; the sample events have been handled.
 
-  outbox (the messages):   %s
-                           email/*.eml, sms.jsonl
-  event schemas:           http://%s/v1/schemas
-  health / readiness:      http://%s/healthz  http://%s/readyz
+  the messages:         %s/email/*.eml (open in a mail client), %s/sms.jsonl
+  event schemas:        http://%s/v1/schemas
+  health, readiness:    http://%s/healthz  http://%s/readyz
+  an admin API token:   %s
+
+Send an event of your own (it appears in the outbox):
+  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/cloudevents+json' \
+       --data @my-event.json http://%s/v1/events
 
 Press Ctrl-C to stop. Add --once to print a summary and exit.
-`, outboxDir, addr, addr, addr)
+`, outboxDir, outboxDir, addr, addr, addr, secret, secret, addr)
+	return nil
 }

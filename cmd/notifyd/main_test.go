@@ -64,7 +64,7 @@ func TestDemoOnce(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("outbox:\n got %q\nwant %q", got, want)
 	}
-	for _, line := range []string{"14 events handled", "total     13    8", "failures: 0", "(13 emails in email/, 8 SMS in sms.jsonl)"} {
+	for _, line := range []string{"14 events handled", "total                     13     8", "failures: 0", "(13 emails in email/, 8 SMS in sms.jsonl)"} {
 		if !strings.Contains(stdout, line) {
 			t.Errorf("summary lacks %q:\n%s", line, stdout)
 		}

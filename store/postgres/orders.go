@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+const orderCols = `id, brand, number, placed_at, state, snapshot, last_event_at,
+	created_at, updated_at`
+
+const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
+	shipped_qty, eta, backorder_type, state_at`
+
+// GetOrder returns an order with its lines in the order they were saved;
+// store.ErrNotFound if absent.
+func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
+	var o *store.Order
+	// One REPEATABLE READ snapshot, so the lines belong to the order row read.
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			var err error
+			o, err = scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders WHERE id = $1`, id))
+			if err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `SELECT `+lineCols+` FROM order_lines
+				WHERE order_id = $1 ORDER BY position`, id)
+			if err != nil {
+				return err
+			}
+			o.Lines, err = collect(rows, scanLine)
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get order %s: %w", id, mapErr(err))
+	}
+	return o, nil
+}
+
+func scanOrder(row scanner) (*store.Order, error) {
+	var o store.Order
+	var snapshot []byte
+	err := row.Scan(&o.ID, &o.Brand, &o.Number, &o.PlacedAt, &o.State, &snapshot,
+		&o.LastEventAt, &o.CreatedAt, &o.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	if snapshot != nil {
+		o.Snapshot = snapshot
+	}
+	return &o, nil
+}
+
+func scanLine(row scanner) (*store.OrderLine, error) {
+	var l store.OrderLine
+	err := row.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
+		&l.AllocatedQty, &l.ShippedQty, &l.ETA, &l.BackorderType, &l.StateAt)
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// SaveOrder inserts or replaces the order and all of its lines in one transaction.
+// CreatedAt is kept from the first save (now when zero); UpdatedAt defaults to now.
+func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO orders (`+orderCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (id) DO UPDATE SET brand = excluded.brand, number = excluded.number,
+				placed_at = excluded.placed_at, state = excluded.state,
+				snapshot = excluded.snapshot, last_event_at = excluded.last_event_at,
+				updated_at = excluded.updated_at`,
+			o.ID, o.Brand, o.Number, ts(o.PlacedAt), o.State, jsonArg(o.Snapshot),
+			ts(o.LastEventAt), ts(orNow(o.CreatedAt)), ts(orNow(o.UpdatedAt)))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM order_lines WHERE order_id = $1`, o.ID); err != nil {
+			return err
+		}
+		return insertLines(ctx, tx, o)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: save order %s: %w", o.ID, mapErr(err))
+	}
+	return nil
+}
+
+// insertLines inserts o's lines in one round trip.
+func insertLines(ctx context.Context, tx pgx.Tx, o *store.Order) error {
+	var b pgx.Batch
+	for i, l := range o.Lines {
+		b.Queue(`INSERT INTO order_lines (order_id, position, `+lineCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			o.ID, i, l.LineID, l.SKU, l.Quantity, l.State, l.BackorderedQty, l.AllocatedQty,
+			l.ShippedQty, tsPtr(l.ETA), l.BackorderType, ts(l.StateAt))
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// OpenBackorders lists backordered lines of brand's open orders still missing stock
+// of sku, oldest order first (ties by order id, then line id).
+func (s *Store) OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error) {
+	rows, err := s.pool.Query(ctx, `SELECT o.id, l.line_id, o.placed_at,
+			l.backordered_qty - l.allocated_qty
+		FROM order_lines l JOIN orders o ON o.id = l.order_id
+		WHERE o.brand = $1 AND o.state = $2 AND l.sku = $3 AND l.state = $4
+			AND l.backordered_qty > l.allocated_qty
+		ORDER BY o.placed_at, o.id, l.line_id`,
+		brand, store.OrderOpen, sku, store.LineBackordered)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open backorders %s/%s: %w", brand, sku, err)
+	}
+	out, err := collect(rows, func(row scanner) (*store.OpenBackorder, error) {
+		var b store.OpenBackorder
+		err := row.Scan(&b.OrderID, &b.LineID, &b.PlacedAt, &b.Missing)
+		return &b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open backorders %s/%s: %w", brand, sku, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,162 @@
+// Package postgres implements store.Store on PostgreSQL with pgx v5 (pgxpool).
+//
+// Times are timestamptz: microsecond precision, truncated on the way in (as pgx
+// encodes them) and returned in UTC. Event payloads are json, which keeps the exact
+// bytes their hash was taken of; order snapshots are jsonb, so they come back equal
+// as JSON but not byte for byte.
+//
+// The database URL may set search_path (postgres://…/db?search_path=notifyd) to keep
+// notifyd's tables, goose's version table included, in a schema of their own.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Store is a store.Store backed by a PostgreSQL connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+	want int64 // highest embedded migration version
+}
+
+// Open connects to the database at url (postgres://… or any form pgx accepts) and
+// checks that it answers. It does not migrate: call Migrate, or CheckSchema to refuse
+// an unmigrated database.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		// Scan timestamptz in UTC rather than the process's local zone.
+		c.TypeMap().RegisterType(&pgtype.Type{
+			Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool) // goose wants a *sql.DB even just to list files
+	want, err := latestMigration(db)
+	db.Close()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, want: want}
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool, waiting for connections in use to be released.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// exec1 runs a statement that must touch a row: ErrNotFound when it touched none.
+func (s *Store) exec1(ctx context.Context, query string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// uniqueViolation is SQLSTATE unique_violation.
+const uniqueViolation = "23505"
+
+// mapErr maps driver errors to the store's sentinels, keeping the driver's message.
+func mapErr(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == uniqueViolation {
+		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	}
+	return err
+}
+
+// scanner is pgx.Row or pgx.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row with scan.
+func collect[T any](rows pgx.Rows, scan func(scanner) (*T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
+// ts prepares a time for storage: UTC, truncated to the microsecond.
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// tsPtr prepares an optional time; nil is NULL.
+func tsPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ts(*t)
+	return &v
+}
+
+// orNow returns t, or the current time when t is zero.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// jsonArg passes raw JSON through unchanged; empty is NULL.
+func jsonArg(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// nullString stores "" as NULL (for unique columns where "" means "none").
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// envURL names the database the tests may create schemas in.
+const envURL = "NOTIFYD_TEST_DATABASE_URL"
+
+var (
+	baseURL string        // from envURL
+	admin   *pgxpool.Pool // creates and drops the per-test schemas
+)
+
+// TestMain runs the tests only when envURL is set. Without it, it says so on one line
+// and exits 0 without running any test.
+func TestMain(m *testing.M) {
+	baseURL = os.Getenv(envURL)
+	if baseURL == "" {
+		fmt.Println("store/postgres: " + envURL + " not set; Postgres conformance suite not run (SQLite only)")
+		return
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	if admin, err = pgxpool.New(ctx, baseURL); err == nil {
+		err = admin.Ping(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "store/postgres: %s: %v\n", envURL, err)
+		return 1
+	}
+	defer admin.Close()
+	return m.Run()
+}
+
+// testDSN returns dsn (URL or key=value form) with search_path set to schema and a
+// small pool, so that many parallel tests stay under the server's max_connections.
+func testDSN(t *testing.T, dsn, schema string) string {
+	t.Helper()
+	const poolSize = "4"
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn + " search_path=" + schema + " pool_max_conns=" + poolSize
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", envURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("pool_max_conns", poolSize)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openTest opens a store on a schema of its own, dropped when the test ends, so tests
+// and packages running in parallel never share tables.
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	ctx := t.Context()
+	var b [8]byte
+	rand.Read(b[:])
+	schema := "notifyd_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	s, err := Open(ctx, testDSN(t, baseURL, schema))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() }) // runs before the drop
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}

@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+const orderCols = `id, brand, number, placed_at, state, snapshot, last_event_at,
+	created_at, updated_at`
+
+const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
+	shipped_qty, eta, backorder_type, state_at`
+
+// GetOrder returns an order with its lines in the order they were saved; store.ErrNotFound if absent.
+func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	o, err := scanOrder(tx.QueryRowContext(ctx,
+		`SELECT `+orderCols+` FROM orders WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get order %s: %w", id, mapErr(err))
+	}
+	if o.Lines, err = getLines(ctx, tx, id); err != nil {
+		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+func scanOrder(row scanner) (*store.Order, error) {
+	var o store.Order
+	var snapshot []byte
+	err := row.Scan(&o.ID, &o.Brand, &o.Number, timeCol{&o.PlacedAt}, &o.State, &snapshot,
+		timeCol{&o.LastEventAt}, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt})
+	if err != nil {
+		return nil, err
+	}
+	if snapshot != nil {
+		o.Snapshot = snapshot
+	}
+	return &o, nil
+}
+
+func getLines(ctx context.Context, tx *sql.Tx, orderID string) ([]store.OrderLine, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+lineCols+` FROM order_lines
+		WHERE order_id = ? ORDER BY position`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var lines []store.OrderLine
+	for rows.Next() {
+		var l store.OrderLine
+		err := rows.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
+			&l.AllocatedQty, &l.ShippedQty, nullTimeCol{&l.ETA}, &l.BackorderType,
+			timeCol{&l.StateAt})
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, l)
+	}
+	return lines, rows.Err()
+}
+
+// SaveOrder inserts or replaces the order and all of its lines in one transaction.
+// CreatedAt is kept from the first save (now when zero); UpdatedAt defaults to now.
+func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO orders (`+orderCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET brand = excluded.brand, number = excluded.number,
+				placed_at = excluded.placed_at, state = excluded.state,
+				snapshot = excluded.snapshot, last_event_at = excluded.last_event_at,
+				updated_at = excluded.updated_at`,
+			o.ID, o.Brand, o.Number, fmtTime(o.PlacedAt), o.State, jsonArg(o.Snapshot),
+			fmtTime(o.LastEventAt), fmtTime(orNow(o.CreatedAt)), fmtTime(orNow(o.UpdatedAt)))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM order_lines WHERE order_id = ?`, o.ID); err != nil {
+			return err
+		}
+		return insertLines(ctx, tx, o)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: save order %s: %w", o.ID, mapErr(err))
+	}
+	return nil
+}
+
+func insertLines(ctx context.Context, tx *sql.Tx, o *store.Order) error {
+	if len(o.Lines) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO order_lines (order_id, position, `+lineCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i, l := range o.Lines {
+		_, err := stmt.ExecContext(ctx, o.ID, i, l.LineID, l.SKU, l.Quantity, l.State,
+			l.BackorderedQty, l.AllocatedQty, l.ShippedQty, fmtTimePtr(l.ETA), l.BackorderType,
+			fmtTime(l.StateAt))
+		if err != nil {
+			return fmt.Errorf("line %s: %w", l.LineID, err)
+		}
+	}
+	return nil
+}
+
+// OpenBackorders lists backordered lines of brand's open orders still missing stock
+// of sku, oldest order first (ties by order id, then line id).
+func (s *Store) OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT o.id, l.line_id, o.placed_at,
+			l.backordered_qty - l.allocated_qty
+		FROM order_lines l JOIN orders o ON o.id = l.order_id
+		WHERE o.brand = ? AND o.state = ? AND l.sku = ? AND l.state = ?
+			AND l.backordered_qty > l.allocated_qty
+		ORDER BY o.placed_at, o.id, l.line_id`,
+		brand, store.OrderOpen, sku, store.LineBackordered)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open backorders %s/%s: %w", brand, sku, err)
+	}
+	defer rows.Close()
+	var out []store.OpenBackorder
+	for rows.Next() {
+		var b store.OpenBackorder
+		if err := rows.Scan(&b.OrderID, &b.LineID, timeCol{&b.PlacedAt}, &b.Missing); err != nil {
+			return nil, fmt.Errorf("sqlite: open backorders %s/%s: %w", brand, sku, err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: open backorders %s/%s: %w", brand, sku, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// openTest opens a fresh, unmigrated database file in the test's temp dir.
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "notifyd.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	cases := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"synchronous", "1"}, // NORMAL
+		{"busy_timeout", "10000"},
+	}
+	for _, pool := range []struct {
+		name string
+		db   *sql.DB
+	}{{"writer", s.w}, {"reader", s.r}} {
+		for _, c := range cases {
+			var got string
+			if err := pool.db.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: PRAGMA %s: %v", pool.name, c.pragma, err)
+			}
+			if got != c.want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", pool.name, c.pragma, got, c.want)
+			}
+		}
+	}
+	if _, err := s.r.ExecContext(t.Context(), "DELETE FROM goose_db_version"); err == nil {
+		t.Error("the reader pool accepted a write")
+	}
+}
+
+// TestTwoProcesses has two Stores on one file, as two notifyd processes would, write
+// at once: BEGIN IMMEDIATE and busy_timeout must make them wait, not fail with
+// SQLITE_BUSY.
+func TestTwoProcesses(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "notifyd.db")
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	if err := stores[0].Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	var wg sync.WaitGroup
+	created := make(chan bool, 40)
+	for i := range 40 {
+		wg.Go(func() {
+			e := &store.EventRecord{Source: "shop", ID: fmt.Sprint(i % 4), Type: "order.shipped",
+				Time: time.Now(), Payload: json.RawMessage(`{}`)}
+			_, ok, err := stores[i%2].RecordEvent(t.Context(), e)
+			if err != nil {
+				t.Errorf("RecordEvent %d: %v", i, err)
+			}
+			created <- ok
+		})
+	}
+	wg.Wait()
+	close(created)
+	n := 0
+	for ok := range created {
+		if ok {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d events created, want 4", n)
+	}
+}

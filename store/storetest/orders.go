@@ -1,0 +1,153 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// newOrder returns an open order of brand placed at placed with the given lines.
+func newOrder(id, brand string, placed time.Time, lines ...store.OrderLine) *store.Order {
+	return &store.Order{
+		ID: id, Brand: brand, Number: "N-" + id, PlacedAt: placed, State: store.OrderOpen,
+		Snapshot:    json.RawMessage(`{"id": "` + id + `", "customer": {"name": "Ada"}, "lines": []}`),
+		LastEventAt: placed.Add(time.Minute),
+		Lines:       lines,
+		CreatedAt:   placed.Add(2 * time.Minute),
+		UpdatedAt:   placed.Add(2 * time.Minute),
+	}
+}
+
+// backordered returns a backordered line missing backordered-allocated units of sku.
+func backordered(id, sku string, backordered, allocated int) store.OrderLine {
+	return store.OrderLine{
+		LineID: id, SKU: sku, Quantity: backordered + 1, State: store.LineBackordered,
+		BackorderedQty: backordered, AllocatedQty: allocated, BackorderType: "temporary",
+		StateAt: t0,
+	}
+}
+
+func testOrders(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("get missing", func(t *testing.T) {
+		t.Parallel()
+		_, err := open(t).GetOrder(t.Context(), "nope")
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetOrder missing = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("insert round trip", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		l1 := backordered("l2", "KET-BLUE", 2, 0)
+		l1.ETA = ptr(at(72 * time.Hour))
+		l2 := store.OrderLine{LineID: "l1", SKU: "MUG", Quantity: 1, State: store.LineOpen,
+			StateAt: at(time.Second)}
+		o := newOrder("ord_1", "acme", t0, l1, l2) // line order as given, not by id
+		if err := s.SaveOrder(ctx, o); err != nil {
+			t.Fatalf("SaveOrder: %v", err)
+		}
+		got, err := s.GetOrder(ctx, "ord_1")
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		assertEqual(t, "GetOrder", o, got)
+	})
+	t.Run("no lines", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		o := newOrder("ord_1", "acme", t0)
+		o.Snapshot = nil
+		if err := s.SaveOrder(ctx, o); err != nil {
+			t.Fatalf("SaveOrder: %v", err)
+		}
+		got, err := s.GetOrder(ctx, "ord_1")
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		assertEqual(t, "GetOrder", o, got)
+	})
+	t.Run("replace", testReplaceOrder(open))
+}
+
+func testReplaceOrder(open func(t *testing.T) store.Store) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		first := newOrder("ord_1", "acme", t0,
+			backordered("l1", "KET", 2, 0), backordered("l2", "MUG", 1, 0))
+		if err := s.SaveOrder(ctx, first); err != nil {
+			t.Fatalf("SaveOrder: %v", err)
+		}
+		shipped := backordered("l1", "KET", 2, 2)
+		shipped.State, shipped.ShippedQty, shipped.StateAt = store.LineShipped, 2, at(time.Hour)
+		second := newOrder("ord_1", "acme", t0, shipped, backordered("l3", "CUP", 3, 1))
+		second.State = store.OrderClosed
+		second.Snapshot = json.RawMessage(`{"id": "ord_1", "v": 2}`)
+		second.LastEventAt, second.UpdatedAt = at(time.Hour), at(2*time.Hour)
+		second.CreatedAt = at(5 * time.Hour) // ignored: the first save's is kept
+		if err := s.SaveOrder(ctx, second); err != nil {
+			t.Fatalf("SaveOrder again: %v", err)
+		}
+		got, err := s.GetOrder(ctx, "ord_1")
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		want := *second
+		want.CreatedAt = first.CreatedAt
+		assertEqual(t, "replaced order", &want, got)
+	}
+}
+
+func testBackorders(t *testing.T, open func(t *testing.T) store.Store) {
+	s, ctx := open(t), t.Context()
+	allocated := backordered("l1", "KET", 2, 2)
+	allocated.State = store.LineAllocated
+	closed := newOrder("ord_closed", "acme", at(-time.Hour), backordered("l1", "KET", 1, 0))
+	closed.State = store.OrderClosed
+	for _, o := range []*store.Order{
+		newOrder("ord_b", "acme", at(time.Hour), backordered("l2", "KET", 3, 1), backordered("l1", "KET", 1, 0)),
+		newOrder("ord_a", "acme", at(time.Hour), backordered("l1", "KET", 2, 0)),
+		newOrder("ord_old", "acme", t0, backordered("l1", "KET", 5, 0), backordered("l2", "MUG", 1, 0)),
+		newOrder("ord_full", "acme", at(-2*time.Hour), backordered("l1", "KET", 2, 2)),
+		newOrder("ord_alloc", "acme", at(-3*time.Hour), allocated),
+		newOrder("ord_open_line", "acme", at(-4*time.Hour), store.OrderLine{
+			LineID: "l1", SKU: "KET", Quantity: 1, State: store.LineOpen, BackorderedQty: 1, StateAt: t0}),
+		newOrder("ord_other_brand", "globex", at(-5*time.Hour), backordered("l1", "KET", 1, 0)),
+		closed,
+	} {
+		if err := s.SaveOrder(ctx, o); err != nil {
+			t.Fatalf("SaveOrder %s: %v", o.ID, err)
+		}
+	}
+	cases := []struct {
+		name, brand, sku string
+		want             []store.OpenBackorder
+	}{
+		{"oldest first, ties by order then line", "acme", "KET", []store.OpenBackorder{
+			{OrderID: "ord_old", LineID: "l1", PlacedAt: t0, Missing: 5},
+			{OrderID: "ord_a", LineID: "l1", PlacedAt: at(time.Hour), Missing: 2},
+			{OrderID: "ord_b", LineID: "l1", PlacedAt: at(time.Hour), Missing: 1},
+			{OrderID: "ord_b", LineID: "l2", PlacedAt: at(time.Hour), Missing: 2},
+		}},
+		{"other sku", "acme", "MUG", []store.OpenBackorder{
+			{OrderID: "ord_old", LineID: "l2", PlacedAt: t0, Missing: 1},
+		}},
+		{"other brand", "globex", "KET", []store.OpenBackorder{
+			{OrderID: "ord_other_brand", LineID: "l1", PlacedAt: at(-5 * time.Hour), Missing: 1},
+		}},
+		{"unknown sku", "acme", "NONE", nil},
+		{"sku is scoped by brand", "globex", "MUG", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := s.OpenBackorders(ctx, c.brand, c.sku)
+			if err != nil {
+				t.Fatalf("OpenBackorders: %v", err)
+			}
+			assertEqual(t, "OpenBackorders", c.want, got)
+		})
+	}
+}
