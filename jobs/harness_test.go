@@ -44,6 +44,8 @@ type harness struct {
 	q     *asynq.Client
 	dir   string
 	srv   *asynq.Server
+	// logger receives the worker's logs; nil discards them.
+	logger *slog.Logger
 }
 
 func newHarness(t *testing.T) *harness {
@@ -72,6 +74,9 @@ var ids atomic.Int64
 // start runs the worker until the test ends.
 func (h *harness) start() {
 	h.t.Helper()
+	if h.logger == nil {
+		h.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ob, err := outbox.New(h.dir)
 	if err != nil {
 		h.t.Fatal(err)
@@ -83,7 +88,7 @@ func (h *harness) start() {
 	w := &jobs.Worker{
 		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
 		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:  h.logger,
 		Now:     time.Now,
 		NewID:   func() string { return fmt.Sprintf("n%06d", ids.Add(1)) },
 	}

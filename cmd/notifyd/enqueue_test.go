@@ -236,9 +236,7 @@ func TestSameEventThreeWaysHandledOnce(t *testing.T) {
 
 	raw := firstDemoEvent(t)
 	post := func() map[string][]string {
-		req, _ := http.NewRequest("POST", base+"/v1/events", strings.NewReader(raw))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/cloudevents+json")
+		req := eventRequest(base, token, raw)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -325,3 +323,20 @@ func waitDefaultDrained(t *testing.T, opt asynq.RedisConnOpt) {
 }
 
 func hashToken(s string) string { return httpapi.HashToken(s) }
+
+func eventRequest(base, token, raw string) *http.Request {
+	req, _ := http.NewRequest("POST", base+"/v1/events", strings.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	return req
+}
+
+func postEvent(t *testing.T, base, token, raw string) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(eventRequest(base, token, raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/internal/testredis"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/sqlite"
+)
+
+// TestReadiness: /readyz is ready only with Redis reachable and the schema current.
+func TestReadiness(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "n.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	good := asynq.NewClient(testredis.New(t))
+	defer good.Close()
+	down := asynq.NewClient(asynq.RedisClientOpt{Addr: freeAddr(t)}) // nothing listens there
+	defer down.Close()
+
+	if err := readiness(good, st)(ctx); !errors.Is(err, store.ErrSchema) {
+		t.Errorf("unmigrated: %v, want a schema error", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := readiness(good, st)(ctx); err != nil {
+		t.Errorf("ready: %v", err)
+	}
+	if err := readiness(down, st)(ctx); err == nil || !strings.HasPrefix(err.Error(), "redis:") {
+		t.Errorf("redis down: %v", err)
+	}
+}
