@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: help build test test-race lint bench demo ci
+.PHONY: help build test test-race lint bench demo ci tools
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,3 +28,6 @@ demo: ## run the demo once and print its summary
 
 ci: ## what CI runs (needs local Redis and Postgres)
 	bash .ci/run
+
+tools: ## build the test tools (Mailpit) into tools/bin (git-ignored), from their own module
+	cd tools && $(GO) build -o bin/mailpit github.com/axllent/mailpit

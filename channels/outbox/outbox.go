@@ -15,6 +15,7 @@ import (
 
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/channels/email"
+	"github.com/notifyd/notifyd/gsm"
 )
 
 // SMSRecord is one line of sms.jsonl.
@@ -85,7 +86,7 @@ func (o *Outbox) sendEmail(m *channels.Message) (channels.Receipt, error) {
 }
 
 func (o *Outbox) sendSMS(m *channels.Message) (channels.Receipt, error) {
-	segments, encoding := channels.Segments(m.Text)
+	segments, encoding := gsm.Segments(m.Text)
 	line, err := json.Marshal(SMSRecord{
 		ID: m.ID, To: m.To, Body: m.Text, Kind: m.Kind, OrderID: m.OrderID,
 		Segments: segments, Encoding: encoding,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/channels/outbox"
+	"github.com/notifyd/notifyd/gsm"
 )
 
 func TestEmailIsCompleteAndHeadersAreSafe(t *testing.T) {
@@ -80,7 +81,7 @@ func TestConcurrentSMSLinesStayWhole(t *testing.T) {
 	if err != nil || len(recs) != 50 {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
-	if recs[0].Segments != 2 || recs[0].Encoding != channels.GSM7 {
+	if recs[0].Segments != 2 || recs[0].Encoding != gsm.GSM7 {
 		t.Errorf("segments %d %s, want 2 GSM-7 for 200 é", recs[0].Segments, recs[0].Encoding)
 	}
 }

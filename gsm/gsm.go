@@ -1,4 +1,7 @@
-package channels
+// Package gsm tells how an SMS body is encoded and how many segments it takes: GSM-7
+// (GSM 03.38) when every character allows it, else UCS-2. It is a leaf package: both
+// templates (which reports segments with every rendered SMS) and channels use it.
+package gsm
 
 // SMS encodings.
 const (
