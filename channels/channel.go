@@ -59,7 +59,13 @@ type Sender interface {
 type Error struct {
 	Permanent bool
 	Code      string // provider code (SMTP reply code, Twilio error code), if any
-	Err       error
+	// Suppress asks for the recipient to be put on the suppression list: a hard bounce
+	// (SMTP 5.1.x at RCPT) or an SMS recipient who replied STOP (Twilio 21610).
+	Suppress bool
+	// Config marks a failure of notifyd's own setup (bad credentials, sender not
+	// allowed): permanent for this message and logged loudly.
+	Config bool
+	Err    error
 }
 
 func (e *Error) Error() string {
@@ -80,6 +86,16 @@ func Permanent(code string, err error) error { return &Error{Permanent: true, Co
 
 // Temporary marks err as a failure a later retry may fix.
 func Temporary(code string, err error) error { return &Error{Code: code, Err: err} }
+
+// Suppression marks err as permanent and asks for the recipient to be suppressed.
+func Suppression(code string, err error) error {
+	return &Error{Permanent: true, Suppress: true, Code: code, Err: err}
+}
+
+// ConfigError marks err as a permanent failure of notifyd's own configuration.
+func ConfigError(code string, err error) error {
+	return &Error{Permanent: true, Config: true, Code: code, Err: err}
+}
 
 // IsPermanent reports whether err is classified permanent. Unclassified errors are
 // temporary: retrying an unknown failure is safer than dropping the message.
