@@ -33,6 +33,7 @@ type Store interface {
 	EventStore
 	OrderStore
 	NotificationStore
+	SuppressionStore
 	TokenStore
 
 	// Migrate applies every pending migration.
@@ -168,7 +169,10 @@ const (
 	NotificationSent       = "sent"       // the provider (or outbox) accepted it
 	NotificationFailed     = "failed"     // permanently failed
 	NotificationSuppressed = "suppressed" // decided not to send; Reason says why
-	NotificationDelivered  = "delivered"
+	// Delivery outcomes reported by the provider after it accepted a message (Twilio
+	// status callbacks). They are final: a later callback never moves a status back.
+	NotificationDelivered   = "delivered"
+	NotificationUndelivered = "undelivered"
 )
 
 // Notification is one message decided for one recipient on one channel: the log
@@ -193,9 +197,20 @@ type Notification struct {
 	HTML       string
 	ProviderID string
 	Error      string
-	CreatedAt  time.Time
-	SentAt     *time.Time
-	UpdatedAt  time.Time
+	// ErrorCode is the provider's code for the last failure (SMTP reply code, Twilio
+	// error code), "" when none.
+	ErrorCode string
+	// TemplateVersion names the template sources the content was rendered from;
+	// ContentHash is a hex SHA-256 of the rendered content, so support can tell later
+	// exactly what was sent.
+	TemplateVersion string
+	ContentHash     string
+	// FallbackFor is the id of the notification this one replaces on another channel
+	// (an email carrying a required notice whose SMS failed), "" otherwise.
+	FallbackFor string
+	CreatedAt   time.Time
+	SentAt      *time.Time
+	UpdatedAt   time.Time
 }
 
 // NotificationFilter selects notifications; empty fields match everything.
@@ -214,11 +229,66 @@ type NotificationStore interface {
 	// ID exists under another DedupKey.
 	CreateNotification(ctx context.Context, n *Notification) (existing *Notification, created bool, err error)
 	GetNotification(ctx context.Context, id string) (*Notification, error)
-	// UpdateNotification stores Status, Reason, ProviderID, Error, SentAt, Subject,
-	// Body and HTML of n (and UpdatedAt). ErrNotFound if absent.
+	// UpdateNotification stores Status, Reason, ProviderID, Error, ErrorCode, SentAt,
+	// Subject, Body, HTML, TemplateVersion and ContentHash of n (and UpdatedAt).
+	// ErrNotFound if absent.
 	UpdateNotification(ctx context.Context, n *Notification) error
+	// NotificationByProvider returns the notification a provider knows by providerID
+	// on channel (a Twilio message SID). ErrNotFound if absent.
+	NotificationByProvider(ctx context.Context, channel, providerID string) (*Notification, error)
+	// AdvanceDelivery moves a sent notification to a final delivery status
+	// (NotificationDelivered, NotificationUndelivered or NotificationFailed) with the
+	// provider's error code, atomically and only forward: it changes nothing and
+	// returns false when the notification is not in NotificationSent.
+	AdvanceDelivery(ctx context.Context, id, status, errorCode string, at time.Time) (bool, error)
+	// AddAttempt records one send attempt of a notification; ListAttempts returns
+	// them oldest first.
+	AddAttempt(ctx context.Context, a *Attempt) error
+	ListAttempts(ctx context.Context, notificationID string) ([]Attempt, error)
 	// ListNotifications returns matches, oldest CreatedAt first, ties in creation order.
 	ListNotifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
+}
+
+// Attempt is one try at sending a notification.
+type Attempt struct {
+	NotificationID string
+	At             time.Time
+	// Outcome is "sent", "temporary" or "permanent".
+	Outcome    string
+	Code       string // provider code, if any
+	Error      string
+	ProviderID string
+}
+
+// Suppression kinds.
+const (
+	SuppressStop        = "stop"        // SMS STOP (or Twilio 21610): no SMS at all
+	SuppressUnsubscribe = "unsubscribe" // email unsubscribe: no update kinds; required notices still go
+	SuppressBounce      = "bounce"      // hard bounce (SMTP 5.1.x): no email at all
+)
+
+// Suppression is an opt-out or a hard bounce for one address on one channel.
+type Suppression struct {
+	Channel   string // ChannelEmail or ChannelSMS
+	Address   string // email address (lower-cased) or E.164 phone number
+	Kind      string // SuppressStop, SuppressUnsubscribe or SuppressBounce
+	Reason    string
+	CreatedAt time.Time
+}
+
+// SuppressionStore keeps opt-outs and hard bounces. Addresses are compared as given;
+// callers lower-case email addresses.
+type SuppressionStore interface {
+	// AddSuppression records s; adding the same (Channel, Address, Kind) again keeps
+	// the first record and is not an error.
+	AddSuppression(ctx context.Context, s *Suppression) error
+	// Suppressions returns every suppression of an address on a channel.
+	Suppressions(ctx context.Context, channel, address string) ([]Suppression, error)
+	// ListSuppressions returns all, newest first, at most limit (0: no limit).
+	ListSuppressions(ctx context.Context, limit int) ([]Suppression, error)
+	// DeleteSuppressions removes every suppression of an address on a channel (START,
+	// or support lifting it); it returns how many were removed.
+	DeleteSuppressions(ctx context.Context, channel, address string) (int, error)
 }
 
 // Token roles (CONTRACT.md §5).

@@ -13,7 +13,8 @@ import (
 
 const notificationCols = `id, order_id, brand, kind, channel, recipient, event_source,
 	event_id, dedup_key, status, reason, subject, body, html, provider_id, error,
-	created_at, sent_at, updated_at`
+	error_code, template_version, content_hash, fallback_for, created_at, sent_at,
+	updated_at`
 
 // CreateNotification inserts n unless a notification with n.DedupKey exists, and
 // returns the stored record. ID defaults to a new UUID, Status to
@@ -40,11 +41,12 @@ func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO notifications (`+notificationCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-				$17, $18, $19)
+				$17, $18, $19, $20, $21, $22, $23)
 			ON CONFLICT (dedup_key) DO NOTHING`,
 			id, n.OrderID, n.Brand, n.Kind, n.Channel, n.Recipient, n.EventSource, n.EventID,
 			nullString(n.DedupKey), status, n.Reason, n.Subject, n.Body, n.HTML, n.ProviderID,
-			n.Error, ts(created), tsPtr(n.SentAt), ts(updated))
+			n.Error, n.ErrorCode, n.TemplateVersion, n.ContentHash, n.FallbackFor,
+			ts(created), tsPtr(n.SentAt), ts(updated))
 		if err != nil {
 			return err
 		}
@@ -75,10 +77,11 @@ func (s *Store) GetNotification(ctx context.Context, id string) (*store.Notifica
 // UpdateNotification stores the mutable fields of n; UpdatedAt defaults to now.
 func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
 	err := s.exec1(ctx, `UPDATE notifications SET status = $1, reason = $2, provider_id = $3,
-			error = $4, sent_at = $5, subject = $6, body = $7, html = $8, updated_at = $9
-		WHERE id = $10`,
-		n.Status, n.Reason, n.ProviderID, n.Error, tsPtr(n.SentAt), n.Subject, n.Body,
-		n.HTML, ts(orNow(n.UpdatedAt)), n.ID)
+			error = $4, error_code = $5, sent_at = $6, subject = $7, body = $8, html = $9,
+			template_version = $10, content_hash = $11, updated_at = $12
+		WHERE id = $13`,
+		n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt), n.Subject,
+		n.Body, n.HTML, n.TemplateVersion, n.ContentHash, ts(orNow(n.UpdatedAt)), n.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: update notification %s: %w", n.ID, err)
 	}
@@ -123,7 +126,8 @@ func scanNotification(row scanner) (*store.Notification, error) {
 	var dedup *string
 	err := row.Scan(&n.ID, &n.OrderID, &n.Brand, &n.Kind, &n.Channel, &n.Recipient,
 		&n.EventSource, &n.EventID, &dedup, &n.Status, &n.Reason, &n.Subject, &n.Body, &n.HTML,
-		&n.ProviderID, &n.Error, &n.CreatedAt, &n.SentAt, &n.UpdatedAt)
+		&n.ProviderID, &n.Error, &n.ErrorCode, &n.TemplateVersion, &n.ContentHash,
+		&n.FallbackFor, &n.CreatedAt, &n.SentAt, &n.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}

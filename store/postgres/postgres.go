@@ -93,8 +93,11 @@ func (s *Store) exec1(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
-// uniqueViolation is SQLSTATE unique_violation.
-const uniqueViolation = "23505"
+// SQLSTATEs mapErr maps.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503" // the record referred to is absent
+)
 
 // mapErr maps driver errors to the store's sentinels, keeping the driver's message.
 func mapErr(err error) error {
@@ -102,8 +105,13 @@ func mapErr(err error) error {
 		return store.ErrNotFound
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == uniqueViolation {
-		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case uniqueViolation:
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case foreignKeyViolation:
+			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		}
 	}
 	return err
 }

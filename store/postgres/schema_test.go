@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -27,5 +29,45 @@ func TestCheckSchemaNewer(t *testing.T) {
 	msg := fmt.Sprintf("database schema version %d is newer than this notifyd (%d): upgrade notifyd", want+1, want)
 	if !errors.Is(err, store.ErrSchema) || err.Error() != msg {
 		t.Errorf("CheckSchema = %v, want ErrSchema saying %q", err, msg)
+	}
+}
+
+// TestMigrateFromVersion1 upgrades a database holding a notification written by the
+// version 1 schema, then checks that 00002 also goes down and up again.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	s, ctx := openTest(t), t.Context()
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := newProvider(db)
+	if err != nil {
+		t.Fatalf("newProvider: %v", err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatalf("UpTo 1: %v", err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO notifications
+		(id, kind, channel, status, provider_id, created_at, updated_at)
+		VALUES ('n1', 'eta_update', 'sms', 'sent', 'SM1', now(), now())`); err != nil {
+		t.Fatalf("insert v1 notification: %v", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	n, err := s.NotificationByProvider(ctx, store.ChannelSMS, "SM1")
+	if err != nil {
+		t.Fatalf("NotificationByProvider: %v", err)
+	}
+	if n.ID != "n1" || n.ErrorCode != "" || n.TemplateVersion != "" || n.ContentHash != "" || n.FallbackFor != "" {
+		t.Errorf("upgraded notification = %+v, want n1 with the new fields empty", n)
+	}
+	if _, err := p.DownTo(ctx, 1); err != nil {
+		t.Fatalf("DownTo 1: %v", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after down: %v", err)
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		t.Errorf("CheckSchema: %v", err)
 	}
 }

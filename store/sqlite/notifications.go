@@ -13,7 +13,8 @@ import (
 
 const notificationCols = `id, order_id, brand, kind, channel, recipient, event_source,
 	event_id, dedup_key, status, reason, subject, body, html, provider_id, error,
-	created_at, sent_at, updated_at`
+	error_code, template_version, content_hash, fallback_for, created_at, sent_at,
+	updated_at`
 
 // CreateNotification inserts n unless a notification with n.DedupKey exists, and
 // returns the stored record. ID defaults to a new UUID, Status to
@@ -39,11 +40,12 @@ func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (
 	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO notifications (`+notificationCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (dedup_key) DO NOTHING`,
 			id, n.OrderID, n.Brand, n.Kind, n.Channel, n.Recipient, n.EventSource, n.EventID,
 			nullString(n.DedupKey), status, n.Reason, n.Subject, n.Body, n.HTML, n.ProviderID,
-			n.Error, fmtTime(created), fmtTimePtr(n.SentAt), fmtTime(updated))
+			n.Error, n.ErrorCode, n.TemplateVersion, n.ContentHash, n.FallbackFor,
+			fmtTime(created), fmtTimePtr(n.SentAt), fmtTime(updated))
 		if err != nil {
 			return err
 		}
@@ -78,10 +80,12 @@ func (s *Store) GetNotification(ctx context.Context, id string) (*store.Notifica
 // UpdateNotification stores the mutable fields of n; UpdatedAt defaults to now.
 func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
 	err := s.exec1(ctx, `UPDATE notifications SET status = ?, reason = ?, provider_id = ?,
-			error = ?, sent_at = ?, subject = ?, body = ?, html = ?, updated_at = ?
+			error = ?, error_code = ?, sent_at = ?, subject = ?, body = ?, html = ?,
+			template_version = ?, content_hash = ?, updated_at = ?
 		WHERE id = ?`,
-		n.Status, n.Reason, n.ProviderID, n.Error, fmtTimePtr(n.SentAt), n.Subject, n.Body,
-		n.HTML, fmtTime(orNow(n.UpdatedAt)), n.ID)
+		n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, fmtTimePtr(n.SentAt),
+		n.Subject, n.Body, n.HTML, n.TemplateVersion, n.ContentHash,
+		fmtTime(orNow(n.UpdatedAt)), n.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: update notification %s: %w", n.ID, err)
 	}
@@ -134,8 +138,8 @@ func scanNotification(row scanner) (*store.Notification, error) {
 	var dedup sql.NullString
 	err := row.Scan(&n.ID, &n.OrderID, &n.Brand, &n.Kind, &n.Channel, &n.Recipient,
 		&n.EventSource, &n.EventID, &dedup, &n.Status, &n.Reason, &n.Subject, &n.Body, &n.HTML,
-		&n.ProviderID, &n.Error, timeCol{&n.CreatedAt}, nullTimeCol{&n.SentAt},
-		timeCol{&n.UpdatedAt})
+		&n.ProviderID, &n.Error, &n.ErrorCode, &n.TemplateVersion, &n.ContentHash,
+		&n.FallbackFor, timeCol{&n.CreatedAt}, nullTimeCol{&n.SentAt}, timeCol{&n.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}

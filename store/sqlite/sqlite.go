@@ -169,6 +169,8 @@ func mapErr(err error) error {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY: // the record referred to is absent
+			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 		}
 	}
 	return err

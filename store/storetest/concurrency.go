@@ -57,6 +57,40 @@ func testConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
 		})
 		checkOneWinner(t, errs, created[:], func(i int) string { return got[i].ID })
 	})
+	t.Run("AdvanceDelivery racing final statuses", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		create(t, s, newSent("n1", store.ChannelSMS, "SM1"))
+		finals := []string{store.NotificationDelivered, store.NotificationUndelivered, store.NotificationFailed}
+		var won [goroutines]bool
+		errs := race(func(i int) (err error) {
+			won[i], err = s.AdvanceDelivery(ctx, "n1", finals[i%len(finals)], fmt.Sprint(30000+i), at(time.Duration(i)*time.Second))
+			return err
+		})
+		winner := -1
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("goroutine %d: %v", i, err)
+			}
+			if won[i] {
+				if winner >= 0 {
+					t.Errorf("goroutines %d and %d both advanced the notification", winner, i)
+				}
+				winner = i
+			}
+		}
+		if winner < 0 {
+			t.Fatal("no goroutine advanced the notification")
+		}
+		got, err := s.GetNotification(ctx, "n1")
+		if err != nil {
+			t.Fatalf("GetNotification: %v", err)
+		}
+		want := newSent("n1", store.ChannelSMS, "SM1")
+		want.Status, want.ErrorCode = finals[winner%len(finals)], fmt.Sprint(30000+winner)
+		want.UpdatedAt = at(time.Duration(winner) * time.Second)
+		assertEqual(t, "the winner's notification", want, got)
+	})
 	t.Run("mixed writes", func(t *testing.T) {
 		t.Parallel()
 		s, ctx := open(t), t.Context()

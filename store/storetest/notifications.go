@@ -8,13 +8,15 @@ import (
 	"github.com/notifyd/notifyd/store"
 )
 
-// newNotification returns a pending email of order ord with the given dedup key.
+// newNotification returns a pending email of order ord with the given dedup key. Every
+// field is set, so that each test round-trips all of them.
 func newNotification(id, ord, kind, dedup string, created time.Time) *store.Notification {
 	return &store.Notification{
 		ID: id, OrderID: ord, Brand: "acme", Kind: kind, Channel: store.ChannelEmail,
 		Recipient: "ada@example.com", EventSource: "shop", EventID: "e1", DedupKey: dedup,
 		Status: store.NotificationPending, Subject: "Your order", Body: "text", HTML: "<p>html</p>",
-		CreatedAt: created, UpdatedAt: created,
+		ErrorCode: "421", TemplateVersion: "backorder_notice/en@v3", ContentHash: "c0ffee",
+		FallbackFor: "sms-" + id, CreatedAt: created, UpdatedAt: created,
 	}
 }
 
@@ -42,7 +44,8 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("CreateNotification: %v", err)
 		}
 		if got.ID == "" || got.Status != store.NotificationPending || got.CreatedAt.IsZero() ||
-			!got.UpdatedAt.Equal(got.CreatedAt) || got.SentAt != nil {
+			!got.UpdatedAt.Equal(got.CreatedAt) || got.SentAt != nil || got.ErrorCode != "" ||
+			got.TemplateVersion != "" || got.ContentHash != "" || got.FallbackFor != "" {
 			t.Errorf("defaults not filled: %+v", got)
 		}
 	})
@@ -105,9 +108,11 @@ func testUpdateNotification(open func(t *testing.T) store.Store) func(t *testing
 		u := *n
 		u.Status, u.ProviderID, u.Error, u.Reason = store.NotificationSent, "msg-1", "none", "why"
 		u.Subject, u.Body, u.HTML = "New subject", "new body", "<p>new</p>"
+		u.ErrorCode, u.TemplateVersion, u.ContentHash = "", "eta_update/de@v4", "beef"
 		u.SentAt, u.UpdatedAt = ptr(at(time.Minute)), at(2*time.Minute)
 		// Fields UpdateNotification does not store.
 		u.Kind, u.Recipient, u.DedupKey, u.CreatedAt = "ignored", "ignored", "ignored", at(time.Hour)
+		u.FallbackFor = "ignored"
 		if err := s.UpdateNotification(ctx, &u); err != nil {
 			t.Fatalf("UpdateNotification: %v", err)
 		}
@@ -117,6 +122,7 @@ func testUpdateNotification(open func(t *testing.T) store.Store) func(t *testing
 		}
 		want := u
 		want.Kind, want.Recipient, want.DedupKey, want.CreatedAt = n.Kind, n.Recipient, n.DedupKey, n.CreatedAt
+		want.FallbackFor = n.FallbackFor
 		assertEqual(t, "updated", &want, got)
 
 		missing := *n
@@ -172,5 +178,12 @@ func testListNotifications(open func(t *testing.T) store.Store) func(t *testing.
 				assertEqual(t, "ids", c.want, ids)
 			})
 		}
+		t.Run("records", func(t *testing.T) {
+			got, err := s.ListNotifications(ctx, store.NotificationFilter{Kind: "backorder_notice", Limit: 1})
+			if err != nil || len(got) != 1 {
+				t.Fatalf("ListNotifications = %d records, %v; want 1", len(got), err)
+			}
+			assertEqual(t, "ListNotifications[0]", newNotification("early", "ord_2", "backorder_notice", "k3", t0), &got[0])
+		})
 	}
 }

@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Orders", testOrders},
 		{"Backorders", testBackorders},
 		{"Notifications", testNotifications},
+		{"Delivery", testDelivery},
+		{"Suppressions", testSuppressions},
 		{"Tokens", testTokens},
 		{"Concurrency", testConcurrency},
 	}

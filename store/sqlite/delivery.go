@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// NotificationByProvider returns the notification known to its provider as providerID
+// on channel; store.ErrNotFound if absent. An empty providerID finds nothing: it is
+// what every notification not yet sent has. Should a provider reuse an id, the oldest
+// notification wins.
+func (s *Store) NotificationByProvider(ctx context.Context, channel, providerID string) (*store.Notification, error) {
+	if providerID == "" {
+		return nil, fmt.Errorf("sqlite: notification by provider id %s/%q: %w", channel, providerID, store.ErrNotFound)
+	}
+	n, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationCols+`
+		FROM notifications WHERE channel = ? AND provider_id = ?
+		ORDER BY created_at, rowid LIMIT 1`, channel, providerID))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: notification by provider id %s/%s: %w", channel, providerID, mapErr(err))
+	}
+	return n, nil
+}
+
+// AdvanceDelivery moves a sent notification to a final delivery status in one
+// conditional UPDATE, so of two racing callbacks exactly one wins, and a notification
+// in any other status (a final one included, or none at all) is left alone.
+func (s *Store) AdvanceDelivery(ctx context.Context, id, status, errorCode string, at time.Time) (bool, error) {
+	if !isDeliveryStatus(status) {
+		return false, fmt.Errorf("sqlite: advance delivery %s: invalid status %q", id, status)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE notifications
+		SET status = ?, error_code = ?, updated_at = ?
+		WHERE id = ? AND status = ?`,
+		status, errorCode, fmtTime(at), id, store.NotificationSent)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: advance delivery %s: %w", id, mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: advance delivery %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// isDeliveryStatus reports whether status is one AdvanceDelivery may move to.
+func isDeliveryStatus(status string) bool {
+	switch status {
+	case store.NotificationDelivered, store.NotificationUndelivered, store.NotificationFailed:
+		return true
+	}
+	return false
+}
+
+const attemptCols = `notification_id, at, outcome, code, error, provider_id`
+
+// AddAttempt records one send attempt; At defaults to now. store.ErrNotFound if the
+// notification is absent.
+func (s *Store) AddAttempt(ctx context.Context, a *store.Attempt) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO notification_attempts (`+attemptCols+`)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		a.NotificationID, fmtTime(orNow(a.At)), a.Outcome, a.Code, a.Error, a.ProviderID)
+	if err != nil {
+		return fmt.Errorf("sqlite: add attempt of %s: %w", a.NotificationID, mapErr(err))
+	}
+	return nil
+}
+
+// ListAttempts returns the attempts of a notification, oldest first, ties in the
+// order they were added.
+func (s *Store) ListAttempts(ctx context.Context, notificationID string) ([]store.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+attemptCols+` FROM notification_attempts
+		WHERE notification_id = ? ORDER BY at, rowid`, notificationID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list attempts of %s: %w", notificationID, err)
+	}
+	defer rows.Close()
+	var out []store.Attempt
+	for rows.Next() {
+		var a store.Attempt
+		if err := rows.Scan(&a.NotificationID, timeCol{&a.At}, &a.Outcome, &a.Code, &a.Error,
+			&a.ProviderID); err != nil {
+			return nil, fmt.Errorf("sqlite: list attempts of %s: %w", notificationID, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list attempts of %s: %w", notificationID, err)
+	}
+	return out, nil
+}
