@@ -1,9 +1,12 @@
 // Package email sends notifyd's email. Build turns a channels.Message into a go-mail
 // message, the one place headers are set, so the outbox and SMTP write the same bytes.
+// Sender delivers those messages over SMTP through a pool of go-mail connections,
+// DKIM-signs them per brand, and classifies failures as permanent or temporary.
 package email
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +20,13 @@ const (
 	HeaderNotificationID = "X-Notifyd-Notification-Id"
 	HeaderKind           = "X-Notifyd-Kind"
 	HeaderOrderID        = "X-Notifyd-Order-Id"
+)
+
+// One-click unsubscribe headers (RFC 2369, RFC 8058). Callers put them in
+// channels.Message.Headers; Build writes them verbatim and Sender always DKIM-signs them.
+const (
+	HeaderListUnsubscribe     = "List-Unsubscribe"
+	HeaderListUnsubscribePost = "List-Unsubscribe-Post"
 )
 
 // MessageID derives the RFC 5322 Message-ID from the notification id and the sender's
@@ -54,14 +64,36 @@ func Build(m *channels.Message) (*mail.Msg, error) {
 	msg.SetGenHeader(HeaderNotificationID, m.ID)
 	msg.SetGenHeader(HeaderKind, m.Kind)
 	msg.SetGenHeader(HeaderOrderID, oneLine(m.OrderID))
-	for k, v := range m.Headers {
-		msg.SetGenHeader(mail.Header(k), oneLine(v))
-	}
+	setExtraHeaders(msg, m.Headers)
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// setExtraHeaders writes the caller's headers in a stable order. List-Unsubscribe is
+// written preformatted, exactly as given (no folding, no encoding): go-mail's
+// SetListUnsubscribeOneClick refuses non-https URLs. List-Unsubscribe-Post is a single
+// token, which go-mail writes unchanged. Only one header may be preformatted, because
+// go-mail writes those in map order and the outbox must stay byte-for-byte stable.
+func setExtraHeaders(msg *mail.Msg, headers map[string]string) {
+	keys := make([]string, 0, len(headers))
+	for k := range headers {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := oneLine(headers[k])
+		switch {
+		case strings.EqualFold(k, HeaderListUnsubscribe):
+			msg.SetGenHeaderPreformatted(HeaderListUnsubscribe, v)
+		case strings.EqualFold(k, HeaderListUnsubscribePost):
+			msg.SetGenHeader(HeaderListUnsubscribePost, v)
+		default:
+			msg.SetGenHeader(mail.Header(oneLine(k)), v)
+		}
+	}
 }
 
 // oneLine removes CR and LF so that no data can start a new header.
