@@ -58,7 +58,13 @@ func New(r asynq.RedisConnOpt, brands []string) *Client {
 
 // NewFromAsynq wraps an existing asynq client (the caller keeps ownership of closing
 // it only if it does not call Close).
+//
+// brands lists the brand ids the notifyd deployment knows; nil skips the brand check
+// (the worker still refuses an unknown brand).
 func NewFromAsynq(c *asynq.Client, brands []string) *Client {
+	if brands == nil {
+		return &Client{asynq: c}
+	}
 	known := make(map[string]bool, len(brands))
 	for _, b := range brands {
 		known[b] = true

@@ -49,6 +49,9 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	for _, id := range res.Changed {
+		s.Logger.Warn("duplicate event with different content ignored; the first one stands", "event_id", id)
+	}
 	writeJSON(w, http.StatusAccepted, res)
 }
 

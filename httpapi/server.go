@@ -16,6 +16,8 @@ import (
 type Store interface {
 	TokenStore
 	jobs.IngestStore
+	NotificationByProvider(ctx context.Context, channel, providerID string) (*store.Notification, error)
+	AdvanceDelivery(ctx context.Context, id, status, errorCode string, at time.Time) (bool, error)
 }
 
 // DefaultMaxBody is the largest request body POST /v1/events accepts (5 MiB).
@@ -31,6 +33,10 @@ type Server struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	MaxBody int64 // 0 means DefaultMaxBody
+	// PublicURL is NOTIFYD_PUBLIC_URL: provider signatures are checked against it.
+	PublicURL string
+	// TwilioAuthToken verifies Twilio's callbacks; "" refuses them all.
+	TwilioAuthToken string
 }
 
 // Handler returns the routes of CONTRACT.md §5 that exist so far.
@@ -43,6 +49,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("POST "+TwilioStatusPath, s.twilioStatus)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Type: problemNotFound, Title: "Not Found", Status: http.StatusNotFound,
 			Detail: "no route " + r.Method + " " + r.URL.Path})

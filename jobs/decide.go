@@ -15,6 +15,7 @@ type decision struct {
 	pending  []templates.Line
 	shipment *templates.Shipment
 	reason   string
+	offer    *templates.Offer // legal notices
 }
 
 // decide applies an order event to o and returns the messages it calls for
@@ -33,7 +34,7 @@ func (w *Worker) decide(o *orderState, e *event.Event) ([]decision, error) {
 		o.canceled(e.Time)
 		return nil, nil
 	case e.WindowExpired != nil:
-		return o.windowExpired(e.Time, e.WindowExpired), nil
+		return o.windowExpired(w, e), nil
 	}
 	return nil, nil
 }
@@ -177,8 +178,8 @@ func (o *orderState) canceled(at time.Time) {
 
 // windowExpired moves the late lines to awaiting the customer's choice and sends the
 // delay-option offer. The full policy (deadlines, reminders, links) is issue 6's.
-func (o *orderState) windowExpired(at time.Time, d *event.WindowExpiredData) []decision {
-	ids := d.LineIDs
+func (o *orderState) windowExpired(w *Worker, e *event.Event) []decision {
+	at, ids := e.Time, e.WindowExpired.LineIDs
 	if len(ids) == 0 {
 		for _, l := range o.rec.Lines {
 			if l.State == store.LineBackordered {
@@ -187,6 +188,7 @@ func (o *orderState) windowExpired(at time.Time, d *event.WindowExpiredData) []d
 		}
 	}
 	var lines []templates.Line
+	var late []*store.OrderLine
 	for _, id := range ids {
 		l := o.line(id)
 		if stale(l, at) || l.State != store.LineBackordered {
@@ -194,11 +196,12 @@ func (o *orderState) windowExpired(at time.Time, d *event.WindowExpiredData) []d
 		}
 		l.State, l.StateAt = store.LineAwaiting, at
 		lines = append(lines, o.viewLine(id, l.BackorderedQty, l.ETA, nil))
+		late = append(late, l)
 	}
 	if len(lines) == 0 {
 		return nil
 	}
-	return []decision{{kind: templates.KindDelayOptionOffer, lines: lines}}
+	return []decision{{kind: templates.KindDelayOptionOffer, lines: lines, offer: o.newOffer(w, e, late, "")}}
 }
 
 func viewShipment(s *event.Shipment) *templates.Shipment {

@@ -20,6 +20,7 @@ import (
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/internal/testredis"
 	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/sqlite"
 	"github.com/notifyd/notifyd/templates"
@@ -85,7 +86,12 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	signer, err := links.NewSigner([]byte(strings.Repeat("s", 32)), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	w := &jobs.Worker{
+		Links: signer,
 		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
 		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
 		Logger:  h.logger,

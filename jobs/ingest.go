@@ -22,6 +22,9 @@ type IngestStore interface {
 type IngestResult struct {
 	Accepted   []string `json:"accepted"`
 	Duplicates []string `json:"duplicates"`
+	// Changed lists the duplicates whose content differs from the event first
+	// received under that id; the first one stands (CONTRACT.md §3), callers warn.
+	Changed []string `json:"-"`
 }
 
 // Ingest records and enqueues validated events, for the HTTP API and `notifyd enqueue`.
@@ -31,9 +34,13 @@ type IngestResult struct {
 func Ingest(ctx context.Context, st IngestStore, q *asynq.Client, events []*event.Event, now time.Time) (*IngestResult, error) {
 	res := &IngestResult{Accepted: []string{}, Duplicates: []string{}}
 	for _, e := range events {
-		existing, created, err := st.RecordEvent(ctx, NewEventRecord(e, now))
+		rec := NewEventRecord(e, now)
+		existing, created, err := st.RecordEvent(ctx, rec)
 		if err != nil {
 			return res, fmt.Errorf("record %s: %w", e.ID, err)
+		}
+		if !created && existing.Hash != rec.Hash {
+			res.Changed = append(res.Changed, e.ID)
 		}
 		if !created && existing.Status != store.EventReceived {
 			res.Duplicates = append(res.Duplicates, e.ID)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 
@@ -18,29 +19,65 @@ type recipient struct {
 	channel, to, suppressed string
 }
 
-// recipients returns the email and SMS recipients of a customer (CONTRACT.md §4: email
-// whenever there is an address; SMS only with consent).
-func (w *Worker) recipients(c event.Customer) []recipient {
+// recipients returns the email and SMS recipients of a customer for a message of
+// kind (CONTRACT.md §4: email whenever there is an address; SMS only with consent and
+// no STOP on record), each with the reason it cannot be used, if any.
+func (w *Worker) recipients(ctx context.Context, c event.Customer, kind string) ([]recipient, error) {
 	var rs []recipient
-	switch {
-	case c.Email == "":
+	if c.Email == "" {
 		rs = append(rs, recipient{channel: store.ChannelEmail, suppressed: "no email address"})
-	case w.Senders[store.ChannelEmail] == nil:
-		rs = append(rs, recipient{channel: store.ChannelEmail, to: c.Email, suppressed: "email channel not configured"})
-	default:
-		rs = append(rs, recipient{channel: store.ChannelEmail, to: c.Email})
+	} else {
+		why, err := w.suppressed(ctx, store.ChannelEmail, c.Email, kind)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, recipient{channel: store.ChannelEmail, to: c.Email, suppressed: why})
 	}
 	switch {
 	case c.Phone == "":
 		// No phone number: nothing to record, SMS was never possible.
 	case !c.SMSConsent:
 		rs = append(rs, recipient{channel: store.ChannelSMS, to: c.Phone, suppressed: "no SMS consent"})
-	case w.Senders[store.ChannelSMS] == nil:
-		rs = append(rs, recipient{channel: store.ChannelSMS, to: c.Phone, suppressed: "SMS channel not configured"})
 	default:
-		rs = append(rs, recipient{channel: store.ChannelSMS, to: c.Phone})
+		why, err := w.suppressed(ctx, store.ChannelSMS, c.Phone, kind)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, recipient{channel: store.ChannelSMS, to: c.Phone, suppressed: why})
 	}
-	return rs
+	return rs, nil
+}
+
+// suppressed says why a message of kind may not go to address on channel, or "".
+func (w *Worker) suppressed(ctx context.Context, channel, address, kind string) (string, error) {
+	if w.Senders[channel] == nil {
+		return channel + " channel not configured", nil
+	}
+	ss, err := w.Store.Suppressions(ctx, channel, normalAddress(channel, address))
+	if err != nil {
+		return "", fmt.Errorf("suppressions: %w", err)
+	}
+	for _, s := range ss {
+		switch s.Kind {
+		case store.SuppressStop:
+			return "opted out (STOP)", nil
+		case store.SuppressBounce:
+			return "address bounced", nil
+		case store.SuppressUnsubscribe:
+			if !templates.Required(kind) { // legal notices ignore an updates unsubscribe
+				return "unsubscribed from updates", nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// normalAddress is the form suppressions are stored under.
+func normalAddress(channel, address string) string {
+	if channel == store.ChannelEmail {
+		return strings.ToLower(strings.TrimSpace(address))
+	}
+	return address
 }
 
 // notify renders decision d, records one notification per channel and enqueues the
@@ -52,7 +89,11 @@ func (w *Worker) notify(ctx context.Context, e *event.Event, o *orderState, d de
 	if err != nil {
 		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
 	}
-	for _, rc := range w.recipients(o.snap.Customer) {
+	rcs, err := w.recipients(ctx, o.snap.Customer, d.kind)
+	if err != nil {
+		return err
+	}
+	for _, rc := range rcs {
 		n := &store.Notification{
 			ID: w.NewID(), OrderID: o.rec.ID, Brand: o.rec.Brand, Kind: d.kind, Channel: rc.channel,
 			Recipient: rc.to, EventSource: e.Source, EventID: e.ID,
@@ -63,6 +104,7 @@ func (w *Worker) notify(ctx context.Context, e *event.Event, o *orderState, d de
 		if rc.channel == store.ChannelSMS {
 			n.Subject, n.Body, n.HTML = "", r.SMS, ""
 		}
+		n.TemplateVersion, n.ContentHash = r.Version, hashOf([]byte(n.Subject+"\x00"+n.Body+"\x00"+n.HTML))
 		if rc.suppressed != "" {
 			n.Status, n.Reason = store.NotificationSuppressed, rc.suppressed
 		}
@@ -80,23 +122,6 @@ func (w *Worker) notify(ctx context.Context, e *event.Event, o *orderState, d de
 		}
 	}
 	return nil
-}
-
-// view builds what the templates show for decision d.
-func (o *orderState) view(w *Worker, d decision) *templates.View {
-	return &templates.View{
-		Brand: templates.Brand{
-			Name: o.brand.Name, SupportURL: o.brand.Support.URL,
-			SupportEmail: o.brand.Support.Email, SupportPhone: o.brand.Support.Phone,
-		},
-		Customer:  templates.Customer{Name: o.snap.Customer.Name},
-		Order:     templates.Order{ID: o.rec.ID, Number: o.rec.Number},
-		Lines:     d.lines,
-		Pending:   d.pending,
-		Shipment:  d.shipment,
-		Reason:    d.reason,
-		StatusURL: w.Config.PublicURL + "/o/" + o.rec.ID,
-	}
 }
 
 // TypeSend is the task that sends one notification.

@@ -11,6 +11,7 @@ import (
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
 )
@@ -25,6 +26,10 @@ type Store interface {
 	CreateNotification(ctx context.Context, n *store.Notification) (*store.Notification, bool, error)
 	GetNotification(ctx context.Context, id string) (*store.Notification, error)
 	UpdateNotification(ctx context.Context, n *store.Notification) error
+	AddAttempt(ctx context.Context, a *store.Attempt) error
+	ListNotifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error)
+	Suppressions(ctx context.Context, channel, address string) ([]store.Suppression, error)
+	AddSuppression(ctx context.Context, s *store.Suppression) error
 }
 
 // Enqueuer is the part of asynq.Client the worker uses.
@@ -41,9 +46,11 @@ type Worker struct {
 	// recorded as suppressed with that reason.
 	Senders  map[string]channels.Sender
 	Enqueuer Enqueuer
-	Logger   *slog.Logger
-	Now      func() time.Time
-	NewID    func() string
+	// Links signs the /o/, /c/ and /u/ links in messages.
+	Links  *links.Signer
+	Logger *slog.Logger
+	Now    func() time.Time
+	NewID  func() string
 }
 
 // Register wires every task type to mux. Registering a type twice is a programming

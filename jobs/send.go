@@ -5,17 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/templates"
 )
 
 // HandleSend sends one notification. A notification that is no longer pending (sent
 // by an earlier run, failed, suppressed) is left alone, so a re-run never sends twice
-// once the outcome is recorded. A permanent failure is recorded and not retried; a
-// temporary one is returned for asynq to retry with backoff.
+// once the outcome is recorded. A permanent failure is recorded and not retried (and a
+// required notice falls back to email); a temporary one is returned for asynq to retry
+// with backoff.
 func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	var p SendPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.NotificationID == "" {
@@ -33,19 +36,27 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 		log.Info("notification already " + n.Status + "; nothing to send")
 		return nil
 	}
-	sender := w.Senders[n.Channel]
-	if sender == nil {
-		return w.fail(ctx, n, "", fmt.Errorf("%s channel not configured", n.Channel))
+	// An opt-out may have arrived since the message was decided.
+	if why, err := w.suppressed(ctx, n.Channel, n.Recipient, n.Kind); err != nil {
+		return err
+	} else if why != "" {
+		n.Status, n.Reason, n.UpdatedAt = store.NotificationSuppressed, why, w.Now()
+		if err := w.Store.UpdateNotification(ctx, n); err != nil {
+			return err
+		}
+		log.Info("notification suppressed before sending", "reason", why)
+		return w.fallback(ctx, n, log)
 	}
 	msg, err := w.message(n)
 	if err != nil {
-		return w.fail(ctx, n, "", err)
+		return w.fail(ctx, n, channels.Permanent("", err), log)
 	}
-	receipt, err := sender.Send(ctx, msg)
+	receipt, err := w.Senders[n.Channel].Send(ctx, msg)
 	if err != nil {
 		if channels.IsPermanent(err) {
-			return w.fail(ctx, n, errorCode(err), err)
+			return w.fail(ctx, n, err, log)
 		}
+		w.attempt(ctx, n, "temporary", err, "", log)
 		return fmt.Errorf("send %s: %w", n.ID, err)
 	}
 	at := receipt.AcceptedAt
@@ -53,20 +64,82 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	if err := w.Store.UpdateNotification(ctx, n); err != nil {
 		return fmt.Errorf("record sent %s: %w", n.ID, err)
 	}
-	log.Info("notification sent")
+	w.attempt(ctx, n, "sent", nil, receipt.ProviderID, log)
+	log.Info("notification sent", "segments", receipt.Segments)
 	return nil
 }
 
-// fail records a permanent failure and tells asynq not to retry.
-func (w *Worker) fail(ctx context.Context, n *store.Notification, code string, cause error) error {
-	n.Status, n.Error, n.UpdatedAt = store.NotificationFailed, cause.Error(), w.Now()
-	if code != "" {
-		n.Reason = "provider code " + code
+// attempt records one try; a failure to record it is logged, not fatal.
+func (w *Worker) attempt(ctx context.Context, n *store.Notification, outcome string, err error, providerID string, log *slog.Logger) {
+	a := &store.Attempt{NotificationID: n.ID, At: w.Now(), Outcome: outcome, Code: errorCode(err), ProviderID: providerID}
+	if err != nil {
+		a.Error = err.Error()
 	}
+	if err := w.Store.AddAttempt(ctx, a); err != nil {
+		log.Warn("record attempt", "err", err)
+	}
+}
+
+// fail records a permanent failure, suppresses the address when the provider says so,
+// falls back to email for a required notice, and tells asynq not to retry.
+func (w *Worker) fail(ctx context.Context, n *store.Notification, cause error, log *slog.Logger) error {
+	code := errorCode(cause)
+	n.Status, n.Error, n.ErrorCode, n.UpdatedAt = store.NotificationFailed, cause.Error(), code, w.Now()
 	if err := w.Store.UpdateNotification(ctx, n); err != nil {
 		return fmt.Errorf("record failure of %s: %w", n.ID, err)
 	}
+	w.attempt(ctx, n, "permanent", cause, "", log)
+	var ce *channels.Error
+	if errors.As(cause, &ce) && ce.Config {
+		log.Error("notifyd's provider configuration is wrong; every message on this channel will fail", "code", code, "err", cause)
+	}
+	if errors.As(cause, &ce) && ce.Suppress {
+		kind := store.SuppressBounce
+		if n.Channel == store.ChannelSMS {
+			kind = store.SuppressStop
+		}
+		s := &store.Suppression{Channel: n.Channel, Address: normalAddress(n.Channel, n.Recipient), Kind: kind,
+			Reason: "provider code " + code, CreatedAt: w.Now()}
+		if err := w.Store.AddSuppression(ctx, s); err != nil {
+			return fmt.Errorf("record suppression: %w", err)
+		}
+		log.Info("recipient suppressed by provider answer", "code", code)
+	}
+	if err := w.fallback(ctx, n, log); err != nil {
+		return err
+	}
 	return fmt.Errorf("notification %s failed permanently: %v: %w", n.ID, cause, asynq.SkipRetry)
+}
+
+// fallback makes sure a required notice whose SMS could not go out reaches the
+// customer by email (CONTRACT.md §4). Email is always decided alongside SMS when the
+// customer has an address, so usually that email exists already; the fallback
+// re-enqueues it if it is still pending, and otherwise records that it carries the
+// notice.
+func (w *Worker) fallback(ctx context.Context, n *store.Notification, log *slog.Logger) error {
+	if n.Channel != store.ChannelSMS || !templates.Required(n.Kind) {
+		return nil
+	}
+	siblings, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: n.OrderID, Kind: n.Kind})
+	if err != nil {
+		return fmt.Errorf("fallback: %w", err)
+	}
+	for i := range siblings {
+		e := &siblings[i]
+		if e.Channel != store.ChannelEmail || e.EventSource != n.EventSource || e.EventID != n.EventID {
+			continue
+		}
+		switch e.Status {
+		case store.NotificationPending:
+			log.Info("required notice falls back to email", "email_notification_id", e.ID)
+			return w.enqueueSend(ctx, e)
+		case store.NotificationSent, store.NotificationDelivered:
+			log.Info("required notice carried by email", "email_notification_id", e.ID)
+			return nil
+		}
+	}
+	log.Warn("required notice reached no channel", "reason", "no email to fall back to")
+	return nil
 }
 
 func errorCode(err error) string {
@@ -93,6 +166,7 @@ func (w *Worker) message(n *store.Notification) (*channels.Message, error) {
 		if m.FromName == "" {
 			m.FromName = brand.Name
 		}
+		m.Headers = w.unsubscribeHeaders(n, brand)
 	case channels.SMS:
 		m.From = brand.SMS.From
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/store"
-	"github.com/notifyd/notifyd/templates"
 )
 
 // orderState is an order being changed by one event: the stored record, the latest
@@ -93,20 +92,4 @@ func (o *orderState) resolve(w *event.When) (*time.Time, error) {
 	}
 	t = t.UTC().Truncate(time.Microsecond) // what the store keeps
 	return &t, nil
-}
-
-// viewLine is a line as a template shows it.
-func (o *orderState) viewLine(id string, qty int, eta, prev *time.Time) templates.Line {
-	l, _ := o.snap.Line(id)
-	return templates.Line{
-		Name: l.Name, SKU: l.SKU, Quantity: qty,
-		ETA: o.formatDate(eta), PreviousETA: o.formatDate(prev),
-	}
-}
-
-func (o *orderState) formatDate(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.In(o.loc).Format("Mon Jan 2, 2006")
 }

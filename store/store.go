@@ -34,6 +34,7 @@ type Store interface {
 	OrderStore
 	NotificationStore
 	SuppressionStore
+	WorkStore
 	TokenStore
 
 	// Migrate applies every pending migration.
@@ -114,9 +115,15 @@ type Order struct {
 	Snapshot json.RawMessage
 	// LastEventAt is the CloudEvents time of the newest event applied.
 	LastEventAt time.Time
-	Lines       []OrderLine
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Version counts saves; CommitEvent saves only when it is still the version that
+	// was read (compare-and-set), which serialises concurrent events of one order.
+	// 0 means the order is new.
+	Version int64
+	// ClosedAt is when the order closed (shipped or canceled), nil while open.
+	ClosedAt  *time.Time
+	Lines     []OrderLine
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // OrderLine is the state of one line.
@@ -131,7 +138,10 @@ type OrderLine struct {
 	AllocatedQty   int
 	ShippedQty     int
 	ETA            *time.Time // nil when unknown
-	BackorderType  string
+	// ToldETA is the ETA the customer was last told for this line (nil: none, or
+	// told it is unknown); a material change is measured against it.
+	ToldETA       *time.Time
+	BackorderType string
 	// StateAt is the CloudEvents time of the event that set the current state, so an
 	// older event cannot undo it.
 	StateAt time.Time
@@ -208,9 +218,14 @@ type Notification struct {
 	// FallbackFor is the id of the notification this one replaces on another channel
 	// (an email carrying a required notice whose SMS failed), "" otherwise.
 	FallbackFor string
-	CreatedAt   time.Time
-	SentAt      *time.Time
-	UpdatedAt   time.Time
+	// Fingerprint is what the customer would notice (for eta_update: the lines and
+	// their new ETAs), hashed; equal fingerprints are the same news.
+	Fingerprint string
+	// NotBefore holds an SMS decided during quiet hours until they end.
+	NotBefore *time.Time
+	CreatedAt time.Time
+	SentAt    *time.Time
+	UpdatedAt time.Time
 }
 
 // NotificationFilter selects notifications; empty fields match everything.
@@ -247,6 +262,93 @@ type NotificationStore interface {
 	ListAttempts(ctx context.Context, notificationID string) ([]Attempt, error)
 	// ListNotifications returns matches, oldest CreatedAt first, ties in creation order.
 	ListNotifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
+}
+
+// EventCommit is everything one handled event changes, written in one transaction.
+type EventCommit struct {
+	Source, ID string
+	Outcome    string
+	At         time.Time
+	// Orders are saved with compare-and-set on Version (the version that was read; 0
+	// for a new order); on success each one's Version is incremented in place.
+	Orders []*Order
+	// Notifications are created unless their DedupKey exists.
+	Notifications []*Notification
+	// Allocations are restock allocations; one that exists already (same restock,
+	// order and line) is not applied twice.
+	Allocations []Allocation
+	// Pending coalesced messages to upsert, and those to delete (by order and kind).
+	UpsertPending []PendingMessage
+	DeletePending []PendingKey
+}
+
+// Allocation is restock stock given to one order line.
+type Allocation struct {
+	RestockSource, RestockID string
+	OrderID, LineID          string
+	Quantity                 int
+}
+
+// PendingKey names a coalesced message waiting for its window to pass.
+type PendingKey struct{ OrderID, Kind string }
+
+// PendingMessage is a coalesced message (eta_update, partial_shipment) of one order,
+// waiting until DueAt; Facts is its accumulated content (JSON, the worker's to
+// define); Seq counts reschedules so each flush task has its own TaskID.
+type PendingMessage struct {
+	PendingKey
+	FirstAt, DueAt time.Time
+	Seq            int
+	Facts          json.RawMessage
+	// EventSource and EventID name the latest event folded in.
+	EventSource, EventID string
+}
+
+// SendClaim states.
+const (
+	ClaimClaimed   = "claimed"
+	ClaimCommitted = "committed"
+)
+
+// SendClaim is the durable record of a send: claimed before the provider is called,
+// committed when it accepted.
+type SendClaim struct {
+	Key            string
+	NotificationID string
+	State          string
+	ClaimedAt      time.Time
+	CommittedAt    *time.Time
+}
+
+// WorkStore holds the worker's transactional and claim records.
+type WorkStore interface {
+	// LastNotification returns the newest notification of (order, kind, channel,
+	// recipient) that went out or will (status pending, sent or delivered), for the
+	// "no repeats" rule. ErrNotFound if none.
+	LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*Notification, error)
+	// CountSince counts the notifications of the given kinds to recipient on channel
+	// created at or after since with status pending, sent or delivered: the rolling
+	// daily cap.
+	CountSince(ctx context.Context, channel, recipient string, kinds []string, since time.Time) (int, error)
+	// CommitEvent writes c in one transaction: the orders (compare-and-set), the
+	// allocations (adding each new one's Quantity to the line's AllocatedQty is the
+	// caller's job, in the order it saves), the notifications, the pending changes and
+	// the event's status → handled with Outcome. It returns the stored notifications
+	// (existing ones for a DedupKey seen before), in the order given. ErrConflict when
+	// an order's Version changed since it was read: then nothing is written.
+	CommitEvent(ctx context.Context, c *EventCommit) ([]*Notification, error)
+	// Allocations returns the allocations of a restock that exist already.
+	Allocations(ctx context.Context, restockSource, restockID string) ([]Allocation, error)
+	// Pending returns a coalesced message, ErrNotFound if none.
+	Pending(ctx context.Context, orderID, kind string) (*PendingMessage, error)
+	// ClaimSend inserts a claim for key if none exists and returns claimed=true;
+	// otherwise it returns the existing claim.
+	ClaimSend(ctx context.Context, key, notificationID string, at time.Time) (existing *SendClaim, claimed bool, err error)
+	// CommitSend marks the claim of key committed and stores n (as UpdateNotification
+	// does), in one transaction.
+	CommitSend(ctx context.Context, key string, n *Notification, at time.Time) error
+	// ReleaseSend deletes a claim that was never committed (the provider refused).
+	ReleaseSend(ctx context.Context, key string) error
 }
 
 // Attempt is one try at sending a notification.

@@ -45,7 +45,7 @@ func (p *program) migrate(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return usageError("migrate takes no arguments, got %q", args)
 	}
-	cfg, err := p.loadConfig(p.env, config.LoadOptions{})
+	cfg, err := p.loadConfig(p.env, config.LoadOptions{NoSigning: true})
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (p *program) tokens(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usageError("usage: notifyd tokens create --role ROLE --name NAME | tokens list | tokens revoke ID")
 	}
-	cfg, err := p.loadConfig(p.env, config.LoadOptions{})
+	cfg, err := p.loadConfig(p.env, config.LoadOptions{NoSigning: true})
 	if err != nil {
 		return err
 	}

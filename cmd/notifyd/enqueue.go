@@ -34,7 +34,7 @@ func (p *program) enqueue(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := p.loadConfig(p.env, config.LoadOptions{})
+	cfg, err := p.loadConfig(p.env, config.LoadOptions{NoSigning: true})
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (p *program) enqueue(ctx context.Context, args []string) error {
 		}
 	}
 	if len(problems) > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("%d problem(s) in %s; the %d valid event(s) were enqueued", len(problems), name, len(events))}
+		return &exitError{code: 2, err: fmt.Errorf("%d problem(s) in %s; the %d valid event(s) were passed on (see above)", len(problems), name, len(events))}
 	}
 	return nil
 }
@@ -79,6 +79,9 @@ func (p *program) ingest(ctx context.Context, cfg *config.Config, events []*even
 	fmt.Fprintf(p.stdout, "enqueued %d event(s); %d duplicate(s) ignored\n", len(res.Accepted), len(res.Duplicates))
 	for _, id := range res.Duplicates {
 		fmt.Fprintf(p.stdout, "duplicate: %s\n", id)
+	}
+	for _, id := range res.Changed {
+		fmt.Fprintf(p.stderr, "warning: %s was received before with different content; the first one stands\n", id)
 	}
 	return nil
 }

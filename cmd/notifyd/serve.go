@@ -62,10 +62,11 @@ type services struct {
 func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisConnOpt, started func(addr string)) error {
 	var srv *asynq.Server
 	if mode != "serve" {
-		snd, err := senders(s.cfg)
+		snd, closeSenders, err := senders(s.cfg, s.log)
 		if err != nil {
 			return err
 		}
+		defer closeSenders()
 		w, err := newWorker(s.cfg, s.st, s.q, snd, s.log)
 		if err != nil {
 			return err

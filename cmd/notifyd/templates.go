@@ -7,31 +7,28 @@ import (
 	"github.com/notifyd/notifyd/templates"
 )
 
-// templates implements `notifyd templates check`: it renders every kind for both
-// channels against a sample view and reports each problem. Override directories
-// (NOTIFYD_TEMPLATES_DIR, [DIR]) arrive with the branded template set.
+// templates implements `notifyd templates check [DIR]` (CONTRACT.md §1): it renders
+// every kind × channel × brand × locale against the fixtures, with DIR (or
+// NOTIFYD_TEMPLATES_DIR) layered over the embedded defaults, and prints each problem
+// as path:line: message. Exit 1 on any.
 func (p *program) templates(_ context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "check" {
+	if len(args) == 0 || args[0] != "check" || len(args) > 2 {
 		return usageError("usage: notifyd templates check [DIR]")
 	}
-	if len(args) > 1 {
-		return usageError("templates check: override directories are not supported by this version; run it without DIR")
+	dir := ""
+	if len(args) == 2 {
+		dir = args[1]
+	} else if d, ok := p.env("NOTIFYD_TEMPLATES_DIR"); ok {
+		dir = d
 	}
-	r, err := templates.New()
-	if err != nil {
-		fmt.Fprintln(p.stderr, err)
-		return &exitError{code: 1, err: err, quiet: true}
+	problems := templates.Check(dir)
+	for _, pr := range problems {
+		fmt.Fprintln(p.stderr, pr.Error())
 	}
-	problems := 0
-	for _, k := range templates.Kinds {
-		if _, err := r.Render(k, templates.SampleView()); err != nil {
-			fmt.Fprintf(p.stderr, "default/%s.tmpl: %v\n", k, err)
-			problems++
-		}
+	if len(problems) > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d template problem(s)", len(problems)), quiet: true}
 	}
-	if problems > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d template problem(s)", problems), quiet: true}
-	}
-	fmt.Fprintf(p.stdout, "templates: %d kinds rendered for email and SMS without problems\n", len(templates.Kinds))
+	fmt.Fprintf(p.stdout, "templates: %d kinds × email and SMS × %d brands × %d locales rendered without problems\n",
+		len(templates.Kinds), len(templates.FixtureBrands()), len(templates.Locales))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -14,10 +15,13 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/notifyd/notifyd/channels"
+	"github.com/notifyd/notifyd/channels/email"
 	"github.com/notifyd/notifyd/channels/outbox"
+	"github.com/notifyd/notifyd/channels/sms"
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/httpapi"
 	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/postgres"
 	"github.com/notifyd/notifyd/store/sqlite"
@@ -75,29 +79,118 @@ func openCheckedStore(ctx context.Context, dsn string) (store.Store, error) {
 	return st, nil
 }
 
-// senders returns the channel senders the configuration enables.
-func senders(cfg *config.Config) (map[string]channels.Sender, error) {
-	out := map[string]channels.Sender{}
+// senders returns the channel senders the configuration enables: the outbox for both
+// channels when NOTIFYD_OUTBOX_DIR is set, otherwise SMTP and Twilio when configured.
+// close releases their connections.
+func senders(cfg *config.Config, log *slog.Logger) (out map[string]channels.Sender, close func(), err error) {
+	out = map[string]channels.Sender{}
 	if cfg.OutboxDir != "" {
 		ob, err := outbox.New(cfg.OutboxDir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[channels.Email], out[channels.SMS] = ob, ob
+		return out, func() {}, nil
 	}
-	return out, nil
+	var closers []func() error
+	if cfg.SMTPEnabled() {
+		ecfg, err := emailConfig(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		es, err := email.New(ecfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("email: %w", err)
+		}
+		out[channels.Email] = es
+		closers = append(closers, es.Close)
+	}
+	if cfg.TwilioEnabled() {
+		ss, err := sms.New(smsConfig(cfg, log))
+		if err != nil {
+			return nil, nil, fmt.Errorf("sms: %w", err)
+		}
+		out[channels.SMS] = ss
+	}
+	return out, func() {
+		for _, c := range closers {
+			_ = c()
+		}
+	}, nil
+}
+
+// emailConfig reads the DKIM keys: a brand's own (`dkim:` in the YAML, signing for
+// its From domain) or the NOTIFYD_DKIM_* default.
+func emailConfig(cfg *config.Config, log *slog.Logger) (email.Config, error) {
+	ec := email.Config{URL: cfg.SMTPURL, PoolSize: cfg.SMTPPool, DKIM: map[string]email.DKIMKey{}, Logger: log}
+	if cfg.DKIM.KeyFile != "" {
+		pem, err := os.ReadFile(cfg.DKIM.KeyFile)
+		if err != nil {
+			return ec, fmt.Errorf("NOTIFYD_DKIM_KEY_FILE: %w", err)
+		}
+		ec.DefaultDKIM = &email.DKIMKey{Domain: cfg.DKIM.Domain, Selector: cfg.DKIM.Selector, KeyPEM: pem}
+	}
+	for _, b := range cfg.Brands {
+		if b.DKIM == nil {
+			continue
+		}
+		pem, err := os.ReadFile(b.DKIM.KeyFile)
+		if err != nil {
+			return ec, fmt.Errorf("brands %s dkim.key_file: %w", b.ID, err)
+		}
+		domain := b.Email.From[strings.LastIndexByte(b.Email.From, '@')+1:]
+		ec.DKIM[b.ID] = email.DKIMKey{Domain: domain, Selector: b.DKIM.Selector, KeyPEM: pem}
+	}
+	return ec, nil
+}
+
+func smsConfig(cfg *config.Config, log *slog.Logger) sms.Config {
+	sc := sms.Config{
+		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+		MessagingServiceSID: cfg.TwilioMessagingServiceSID, From: cfg.TwilioFrom,
+		APIURL:         cfg.TwilioAPIURL,
+		StatusCallback: strings.TrimRight(cfg.PublicURL, "/") + httpapi.TwilioStatusPath,
+		Brands:         map[string]sms.BrandSender{}, Logger: log,
+	}
+	for _, b := range cfg.Brands {
+		if b.SMS.From != "" || b.SMS.MessagingServiceSID != "" {
+			sc.Brands[b.ID] = sms.BrandSender{From: b.SMS.From, MessagingServiceSID: b.SMS.MessagingServiceSID}
+		}
+	}
+	return sc
 }
 
 // newWorker builds the asynq handlers' shared state.
 func newWorker(cfg *config.Config, st store.Store, q *asynq.Client, snd map[string]channels.Sender, log *slog.Logger) (*jobs.Worker, error) {
-	r, err := templates.New()
+	r, err := templates.New(templates.WithDir(cfg.TemplatesDir))
+	if err != nil {
+		return nil, err
+	}
+	signer, err := newSigner(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &jobs.Worker{
-		Store: st, Config: cfg, Renderer: r, Senders: snd, Enqueuer: q, Logger: log,
+		Store: st, Config: cfg, Renderer: r, Senders: snd, Enqueuer: q, Links: signer, Logger: log,
 		Now: time.Now, NewID: newID,
 	}, nil
+}
+
+// newSigner returns the link signer. The demo needs no NOTIFYD_SIGNING_KEY: it signs
+// with a random key of its own, valid for that run.
+func newSigner(cfg *config.Config) (*links.Signer, error) {
+	key := []byte(cfg.SigningKey)
+	if len(key) == 0 {
+		key = make([]byte, links.MinKeyLen)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	}
+	var prev []byte
+	if cfg.SigningKeyPrevious != "" {
+		prev = []byte(cfg.SigningKeyPrevious)
+	}
+	return links.NewSigner(key, prev)
 }
 
 // newID returns a UUIDv7: unique, and sortable by creation time in the log.
@@ -126,6 +219,7 @@ func workerConfig(cfg *config.Config, log *slog.Logger) asynq.Config {
 func newHTTPServer(cfg *config.Config, st store.Store, q *asynq.Client, ready func(context.Context) error, log *slog.Logger) *httpapi.Server {
 	return &httpapi.Server{
 		Store: st, Queue: q, Brands: cfg.BrandIDs, Ready: ready, Logger: log, Now: time.Now,
+		PublicURL: strings.TrimRight(cfg.PublicURL, "/"), TwilioAuthToken: cfg.TwilioAuthToken,
 	}
 }
 

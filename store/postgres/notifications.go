@@ -13,14 +13,12 @@ import (
 
 const notificationCols = `id, order_id, brand, kind, channel, recipient, event_source,
 	event_id, dedup_key, status, reason, subject, body, html, provider_id, error,
-	error_code, template_version, content_hash, fallback_for, created_at, sent_at,
-	updated_at`
+	error_code, template_version, content_hash, fallback_for, fingerprint, not_before,
+	created_at, sent_at, updated_at`
 
-// CreateNotification inserts n unless a notification with n.DedupKey exists, and
-// returns the stored record. ID defaults to a new UUID, Status to
-// store.NotificationPending, CreatedAt and UpdatedAt to now. An empty DedupKey
-// deduplicates nothing.
-func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (*store.Notification, bool, error) {
+// notificationArgs fills n's defaults (ID a new UUID, Status pending, CreatedAt now,
+// UpdatedAt CreatedAt) and returns the values of notificationCols.
+func notificationArgs(n *store.Notification) []any {
 	id := n.ID
 	if id == "" {
 		id = uuid.NewString()
@@ -34,6 +32,32 @@ func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (
 	if updated.IsZero() {
 		updated = created
 	}
+	return []any{id, n.OrderID, n.Brand, n.Kind, n.Channel, n.Recipient, n.EventSource,
+		n.EventID, nullString(n.DedupKey), status, n.Reason, n.Subject, n.Body, n.HTML,
+		n.ProviderID, n.Error, n.ErrorCode, n.TemplateVersion, n.ContentHash, n.FallbackFor,
+		n.Fingerprint, tsPtr(n.NotBefore), ts(created), tsPtr(n.SentAt), ts(updated)}
+}
+
+// updateNotification stores the fields UpdateNotification documents; the arguments
+// are updateArgs.
+const updateNotification = `UPDATE notifications SET status = $1, reason = $2,
+		provider_id = $3, error = $4, error_code = $5, sent_at = $6, subject = $7, body = $8,
+		html = $9, template_version = $10, content_hash = $11, updated_at = $12
+	WHERE id = $13`
+
+func updateArgs(n *store.Notification) []any {
+	return []any{n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt),
+		n.Subject, n.Body, n.HTML, n.TemplateVersion, n.ContentHash, ts(orNow(n.UpdatedAt)),
+		n.ID}
+}
+
+// CreateNotification inserts n unless a notification with n.DedupKey exists, and
+// returns the stored record. ID defaults to a new UUID, Status to
+// store.NotificationPending, CreatedAt and UpdatedAt to now. An empty DedupKey
+// deduplicates nothing.
+func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (*store.Notification, bool, error) {
+	args := notificationArgs(n)
+	id := args[0].(string)
 	var (
 		got   *store.Notification
 		isNew bool
@@ -41,12 +65,8 @@ func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO notifications (`+notificationCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-				$17, $18, $19, $20, $21, $22, $23)
-			ON CONFLICT (dedup_key) DO NOTHING`,
-			id, n.OrderID, n.Brand, n.Kind, n.Channel, n.Recipient, n.EventSource, n.EventID,
-			nullString(n.DedupKey), status, n.Reason, n.Subject, n.Body, n.HTML, n.ProviderID,
-			n.Error, n.ErrorCode, n.TemplateVersion, n.ContentHash, n.FallbackFor,
-			ts(created), tsPtr(n.SentAt), ts(updated))
+				$17, $18, $19, $20, $21, $22, $23, $24, $25)
+			ON CONFLICT (dedup_key) DO NOTHING`, args...)
 		if err != nil {
 			return err
 		}
@@ -76,12 +96,7 @@ func (s *Store) GetNotification(ctx context.Context, id string) (*store.Notifica
 
 // UpdateNotification stores the mutable fields of n; UpdatedAt defaults to now.
 func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
-	err := s.exec1(ctx, `UPDATE notifications SET status = $1, reason = $2, provider_id = $3,
-			error = $4, error_code = $5, sent_at = $6, subject = $7, body = $8, html = $9,
-			template_version = $10, content_hash = $11, updated_at = $12
-		WHERE id = $13`,
-		n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt), n.Subject,
-		n.Body, n.HTML, n.TemplateVersion, n.ContentHash, ts(orNow(n.UpdatedAt)), n.ID)
+	err := s.exec1(ctx, updateNotification, updateArgs(n)...)
 	if err != nil {
 		return fmt.Errorf("postgres: update notification %s: %w", n.ID, err)
 	}
@@ -127,7 +142,7 @@ func scanNotification(row scanner) (*store.Notification, error) {
 	err := row.Scan(&n.ID, &n.OrderID, &n.Brand, &n.Kind, &n.Channel, &n.Recipient,
 		&n.EventSource, &n.EventID, &dedup, &n.Status, &n.Reason, &n.Subject, &n.Body, &n.HTML,
 		&n.ProviderID, &n.Error, &n.ErrorCode, &n.TemplateVersion, &n.ContentHash,
-		&n.FallbackFor, &n.CreatedAt, &n.SentAt, &n.UpdatedAt)
+		&n.FallbackFor, &n.Fingerprint, &n.NotBefore, &n.CreatedAt, &n.SentAt, &n.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}

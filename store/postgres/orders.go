@@ -10,10 +10,10 @@ import (
 )
 
 const orderCols = `id, brand, number, placed_at, state, snapshot, last_event_at,
-	created_at, updated_at`
+	version, closed_at, created_at, updated_at`
 
 const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
-	shipped_qty, eta, backorder_type, state_at`
+	shipped_qty, eta, told_eta, backorder_type, state_at`
 
 // GetOrder returns an order with its lines in the order they were saved;
 // store.ErrNotFound if absent.
@@ -45,7 +45,7 @@ func scanOrder(row scanner) (*store.Order, error) {
 	var o store.Order
 	var snapshot []byte
 	err := row.Scan(&o.ID, &o.Brand, &o.Number, &o.PlacedAt, &o.State, &snapshot,
-		&o.LastEventAt, &o.CreatedAt, &o.UpdatedAt)
+		&o.LastEventAt, &o.Version, &o.ClosedAt, &o.CreatedAt, &o.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func scanOrder(row scanner) (*store.Order, error) {
 func scanLine(row scanner) (*store.OrderLine, error) {
 	var l store.OrderLine
 	err := row.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
-		&l.AllocatedQty, &l.ShippedQty, &l.ETA, &l.BackorderType, &l.StateAt)
+		&l.AllocatedQty, &l.ShippedQty, &l.ETA, &l.ToldETA, &l.BackorderType, &l.StateAt)
 	if err != nil {
 		return nil, err
 	}
@@ -67,23 +67,30 @@ func scanLine(row scanner) (*store.OrderLine, error) {
 
 // SaveOrder inserts or replaces the order and all of its lines in one transaction.
 // CreatedAt is kept from the first save (now when zero); UpdatedAt defaults to now.
+// It stores o.Version as given without checking it: compare-and-set is CommitEvent's.
 func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO orders (`+orderCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (id) DO UPDATE SET brand = excluded.brand, number = excluded.number,
 				placed_at = excluded.placed_at, state = excluded.state,
 				snapshot = excluded.snapshot, last_event_at = excluded.last_event_at,
+				version = excluded.version, closed_at = excluded.closed_at,
 				updated_at = excluded.updated_at`,
 			o.ID, o.Brand, o.Number, ts(o.PlacedAt), o.State, jsonArg(o.Snapshot),
-			ts(o.LastEventAt), ts(orNow(o.CreatedAt)), ts(orNow(o.UpdatedAt)))
+			ts(o.LastEventAt), o.Version, tsPtr(o.ClosedAt), ts(orNow(o.CreatedAt)),
+			ts(orNow(o.UpdatedAt)))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM order_lines WHERE order_id = $1`, o.ID); err != nil {
 			return err
 		}
-		return insertLines(ctx, tx, o)
+		if len(o.Lines) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, insertLines, transpose(lineRows(nil, o))...)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: save order %s: %w", o.ID, mapErr(err))
@@ -91,19 +98,21 @@ func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
 	return nil
 }
 
-// insertLines inserts o's lines in one round trip.
-func insertLines(ctx context.Context, tx pgx.Tx, o *store.Order) error {
-	var b pgx.Batch
+// insertLines inserts lines given column by column (transpose of lineRow) in one
+// statement.
+const insertLines = `INSERT INTO order_lines (order_id, position, ` + lineCols + `)
+	SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[],
+		$6::text[], $7::integer[], $8::integer[], $9::integer[], $10::timestamptz[],
+		$11::timestamptz[], $12::text[], $13::timestamptz[])`
+
+// lineRows appends the rows insertLines takes for o's lines.
+func lineRows(rows [][]any, o *store.Order) [][]any {
 	for i, l := range o.Lines {
-		b.Queue(`INSERT INTO order_lines (order_id, position, `+lineCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			o.ID, i, l.LineID, l.SKU, l.Quantity, l.State, l.BackorderedQty, l.AllocatedQty,
-			l.ShippedQty, tsPtr(l.ETA), l.BackorderType, ts(l.StateAt))
+		rows = append(rows, []any{o.ID, i, l.LineID, l.SKU, l.Quantity, l.State,
+			l.BackorderedQty, l.AllocatedQty, l.ShippedQty, tsPtr(l.ETA), tsPtr(l.ToldETA),
+			l.BackorderType, ts(l.StateAt)})
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	return tx.SendBatch(ctx, &b).Close()
+	return rows
 }
 
 // OpenBackorders lists backordered lines of brand's open orders still missing stock

@@ -168,3 +168,50 @@ func nullString(s string) *string {
 	}
 	return &s
 }
+
+// jsonPtr passes raw JSON as text for a json or jsonb array element; empty is NULL.
+func jsonPtr(b []byte) *string {
+	if len(b) == 0 {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// transpose turns rows of values into one slice per column, the arguments of an
+// INSERT … SELECT * FROM unnest($1::text[], …) that writes every row in one
+// statement. Every row holds the same Go types: string, *string, int, int64,
+// time.Time or *time.Time.
+func transpose(rows [][]any) []any {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := make([]any, len(rows[0]))
+	for j := range cols {
+		switch v := rows[0][j].(type) {
+		case string:
+			cols[j] = column[string](rows, j)
+		case *string:
+			cols[j] = column[*string](rows, j)
+		case int:
+			cols[j] = column[int](rows, j)
+		case int64:
+			cols[j] = column[int64](rows, j)
+		case time.Time:
+			cols[j] = column[time.Time](rows, j)
+		case *time.Time:
+			cols[j] = column[*time.Time](rows, j)
+		default:
+			panic(fmt.Sprintf("postgres: transpose: column %d is a %T", j, v))
+		}
+	}
+	return cols
+}
+
+func column[T any](rows [][]any, j int) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = r[j].(T)
+	}
+	return out
+}

@@ -53,7 +53,7 @@ func run(m *testing.M) int {
 
 // testDSN returns dsn (URL or key=value form) with search_path set to schema and a
 // small pool, so that many parallel tests stay under the server's max_connections.
-func testDSN(t *testing.T, dsn, schema string) string {
+func testDSN(t testing.TB, dsn, schema string) string {
 	t.Helper()
 	const poolSize = "4"
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
@@ -72,7 +72,7 @@ func testDSN(t *testing.T, dsn, schema string) string {
 
 // openTest opens a store on a schema of its own, dropped when the test ends, so tests
 // and packages running in parallel never share tables.
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	ctx := t.Context()
 	var b [8]byte
@@ -96,4 +96,8 @@ func openTest(t *testing.T) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+func BenchmarkCommitEvent(b *testing.B) {
+	storetest.BenchmarkCommitEvent(b, func(tb testing.TB) store.Store { return openTest(tb) })
 }

@@ -13,15 +13,19 @@ import (
 
 const notificationCols = `id, order_id, brand, kind, channel, recipient, event_source,
 	event_id, dedup_key, status, reason, subject, body, html, provider_id, error,
-	error_code, template_version, content_hash, fallback_for, created_at, sent_at,
-	updated_at`
+	error_code, template_version, content_hash, fallback_for, fingerprint, not_before,
+	created_at, sent_at, updated_at`
 
-// CreateNotification inserts n unless a notification with n.DedupKey exists, and
-// returns the stored record. ID defaults to a new UUID, Status to
-// store.NotificationPending, CreatedAt and UpdatedAt to now. An empty DedupKey
-// deduplicates nothing.
-func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (*store.Notification, bool, error) {
-	id := n.ID
+// insertNotification inserts a notification unless its dedup key exists; the
+// arguments are notificationArgs.
+const insertNotification = `INSERT INTO notifications (` + notificationCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (dedup_key) DO NOTHING`
+
+// notificationArgs fills n's defaults (ID a new UUID, Status pending, CreatedAt now,
+// UpdatedAt CreatedAt) and returns its ID and the values of notificationCols.
+func notificationArgs(n *store.Notification) (id string, args []any) {
+	id = n.ID
 	if id == "" {
 		id = uuid.NewString()
 	}
@@ -34,18 +38,38 @@ func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (
 	if updated.IsZero() {
 		updated = created
 	}
+	return id, []any{id, n.OrderID, n.Brand, n.Kind, n.Channel, n.Recipient, n.EventSource,
+		n.EventID, nullString(n.DedupKey), status, n.Reason, n.Subject, n.Body, n.HTML,
+		n.ProviderID, n.Error, n.ErrorCode, n.TemplateVersion, n.ContentHash, n.FallbackFor,
+		n.Fingerprint, fmtTimePtr(n.NotBefore), fmtTime(created), fmtTimePtr(n.SentAt),
+		fmtTime(updated)}
+}
+
+// updateNotification stores the fields UpdateNotification documents; the arguments
+// are updateArgs.
+const updateNotification = `UPDATE notifications SET status = ?, reason = ?, provider_id = ?,
+		error = ?, error_code = ?, sent_at = ?, subject = ?, body = ?, html = ?,
+		template_version = ?, content_hash = ?, updated_at = ?
+	WHERE id = ?`
+
+func updateArgs(n *store.Notification) []any {
+	return []any{n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, fmtTimePtr(n.SentAt),
+		n.Subject, n.Body, n.HTML, n.TemplateVersion, n.ContentHash,
+		fmtTime(orNow(n.UpdatedAt)), n.ID}
+}
+
+// CreateNotification inserts n unless a notification with n.DedupKey exists, and
+// returns the stored record. ID defaults to a new UUID, Status to
+// store.NotificationPending, CreatedAt and UpdatedAt to now. An empty DedupKey
+// deduplicates nothing.
+func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (*store.Notification, bool, error) {
+	id, args := notificationArgs(n)
 	var (
 		got   *store.Notification
 		isNew bool
 	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO notifications (`+notificationCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (dedup_key) DO NOTHING`,
-			id, n.OrderID, n.Brand, n.Kind, n.Channel, n.Recipient, n.EventSource, n.EventID,
-			nullString(n.DedupKey), status, n.Reason, n.Subject, n.Body, n.HTML, n.ProviderID,
-			n.Error, n.ErrorCode, n.TemplateVersion, n.ContentHash, n.FallbackFor,
-			fmtTime(created), fmtTimePtr(n.SentAt), fmtTime(updated))
+		res, err := tx.ExecContext(ctx, insertNotification, args...)
 		if err != nil {
 			return err
 		}
@@ -79,13 +103,7 @@ func (s *Store) GetNotification(ctx context.Context, id string) (*store.Notifica
 
 // UpdateNotification stores the mutable fields of n; UpdatedAt defaults to now.
 func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
-	err := s.exec1(ctx, `UPDATE notifications SET status = ?, reason = ?, provider_id = ?,
-			error = ?, error_code = ?, sent_at = ?, subject = ?, body = ?, html = ?,
-			template_version = ?, content_hash = ?, updated_at = ?
-		WHERE id = ?`,
-		n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, fmtTimePtr(n.SentAt),
-		n.Subject, n.Body, n.HTML, n.TemplateVersion, n.ContentHash,
-		fmtTime(orNow(n.UpdatedAt)), n.ID)
+	err := s.exec1(ctx, updateNotification, updateArgs(n)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: update notification %s: %w", n.ID, err)
 	}
@@ -139,7 +157,7 @@ func scanNotification(row scanner) (*store.Notification, error) {
 	err := row.Scan(&n.ID, &n.OrderID, &n.Brand, &n.Kind, &n.Channel, &n.Recipient,
 		&n.EventSource, &n.EventID, &dedup, &n.Status, &n.Reason, &n.Subject, &n.Body, &n.HTML,
 		&n.ProviderID, &n.Error, &n.ErrorCode, &n.TemplateVersion, &n.ContentHash,
-		&n.FallbackFor, timeCol{&n.CreatedAt}, nullTimeCol{&n.SentAt}, timeCol{&n.UpdatedAt})
+		&n.FallbackFor, &n.Fingerprint, nullTimeCol{&n.NotBefore}, timeCol{&n.CreatedAt}, nullTimeCol{&n.SentAt}, timeCol{&n.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}

@@ -9,10 +9,33 @@ import (
 )
 
 const orderCols = `id, brand, number, placed_at, state, snapshot, last_event_at,
-	created_at, updated_at`
+	version, closed_at, created_at, updated_at`
 
 const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
-	shipped_qty, eta, backorder_type, state_at`
+	shipped_qty, eta, told_eta, backorder_type, state_at`
+
+// insertOrder inserts one order row; the arguments are orderArgs.
+const insertOrder = `INSERT INTO orders (` + orderCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertLine inserts one line; the arguments are lineArgs.
+const insertLine = `INSERT INTO order_lines (order_id, position, ` + lineCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// orderArgs are the values of orderCols for o, with version as given.
+func orderArgs(o *store.Order, version int64) []any {
+	return []any{o.ID, o.Brand, o.Number, fmtTime(o.PlacedAt), o.State, jsonArg(o.Snapshot),
+		fmtTime(o.LastEventAt), version, fmtTimePtr(o.ClosedAt), fmtTime(orNow(o.CreatedAt)),
+		fmtTime(orNow(o.UpdatedAt))}
+}
+
+// lineArgs are the values insertLine takes for line i of o.
+func lineArgs(o *store.Order, i int) []any {
+	l := &o.Lines[i]
+	return []any{o.ID, i, l.LineID, l.SKU, l.Quantity, l.State, l.BackorderedQty,
+		l.AllocatedQty, l.ShippedQty, fmtTimePtr(l.ETA), fmtTimePtr(l.ToldETA),
+		l.BackorderType, fmtTime(l.StateAt)}
+}
 
 // GetOrder returns an order with its lines in the order they were saved; store.ErrNotFound if absent.
 func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
@@ -36,7 +59,7 @@ func scanOrder(row scanner) (*store.Order, error) {
 	var o store.Order
 	var snapshot []byte
 	err := row.Scan(&o.ID, &o.Brand, &o.Number, timeCol{&o.PlacedAt}, &o.State, &snapshot,
-		timeCol{&o.LastEventAt}, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt})
+		timeCol{&o.LastEventAt}, &o.Version, nullTimeCol{&o.ClosedAt}, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +80,7 @@ func getLines(ctx context.Context, tx *sql.Tx, orderID string) ([]store.OrderLin
 	for rows.Next() {
 		var l store.OrderLine
 		err := rows.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
-			&l.AllocatedQty, &l.ShippedQty, nullTimeCol{&l.ETA}, &l.BackorderType,
+			&l.AllocatedQty, &l.ShippedQty, nullTimeCol{&l.ETA}, nullTimeCol{&l.ToldETA}, &l.BackorderType,
 			timeCol{&l.StateAt})
 		if err != nil {
 			return nil, err
@@ -69,23 +92,31 @@ func getLines(ctx context.Context, tx *sql.Tx, orderID string) ([]store.OrderLin
 
 // SaveOrder inserts or replaces the order and all of its lines in one transaction.
 // CreatedAt is kept from the first save (now when zero); UpdatedAt defaults to now.
+// It stores o.Version as given without checking it: compare-and-set is CommitEvent's.
 func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO orders (`+orderCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, insertOrder+`
 			ON CONFLICT (id) DO UPDATE SET brand = excluded.brand, number = excluded.number,
 				placed_at = excluded.placed_at, state = excluded.state,
 				snapshot = excluded.snapshot, last_event_at = excluded.last_event_at,
+				version = excluded.version, closed_at = excluded.closed_at,
 				updated_at = excluded.updated_at`,
-			o.ID, o.Brand, o.Number, fmtTime(o.PlacedAt), o.State, jsonArg(o.Snapshot),
-			fmtTime(o.LastEventAt), fmtTime(orNow(o.CreatedAt)), fmtTime(orNow(o.UpdatedAt)))
+			orderArgs(o, o.Version)...)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM order_lines WHERE order_id = ?`, o.ID); err != nil {
 			return err
 		}
-		return insertLines(ctx, tx, o)
+		if len(o.Lines) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx, insertLine)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		return insertLines(ctx, stmt, o)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: save order %s: %w", o.ID, mapErr(err))
@@ -93,22 +124,11 @@ func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
 	return nil
 }
 
-func insertLines(ctx context.Context, tx *sql.Tx, o *store.Order) error {
-	if len(o.Lines) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO order_lines (order_id, position, `+lineCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i, l := range o.Lines {
-		_, err := stmt.ExecContext(ctx, o.ID, i, l.LineID, l.SKU, l.Quantity, l.State,
-			l.BackorderedQty, l.AllocatedQty, l.ShippedQty, fmtTimePtr(l.ETA), l.BackorderType,
-			fmtTime(l.StateAt))
-		if err != nil {
-			return fmt.Errorf("line %s: %w", l.LineID, err)
+// insertLines inserts o's lines with stmt, a prepared insertLine.
+func insertLines(ctx context.Context, stmt *sql.Stmt, o *store.Order) error {
+	for i := range o.Lines {
+		if _, err := stmt.ExecContext(ctx, lineArgs(o, i)...); err != nil {
+			return fmt.Errorf("line %s: %w", o.Lines[i].LineID, err)
 		}
 	}
 	return nil

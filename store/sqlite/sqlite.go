@@ -39,6 +39,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -57,6 +58,9 @@ type Store struct {
 	w    *sql.DB // the single writer connection
 	r    *sql.DB // read-only connections
 	want int64   // highest embedded migration version
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on w, by query; see prepared
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not migrate:
@@ -125,9 +129,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close closes the prepared statements and both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var errs []error
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
 // inTx runs fn in a writer transaction (BEGIN IMMEDIATE) and commits if fn succeeds.

@@ -14,7 +14,7 @@ import (
 )
 
 // openTest opens a fresh, unmigrated database file in the test's temp dir.
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "notifyd.db"))
 	if err != nil {
@@ -30,6 +30,10 @@ func openTest(t *testing.T) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+func BenchmarkCommitEvent(b *testing.B) {
+	storetest.BenchmarkCommitEvent(b, func(tb testing.TB) store.Store { return openTest(tb) })
 }
 
 func TestPragmas(t *testing.T) {

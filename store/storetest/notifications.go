@@ -16,7 +16,8 @@ func newNotification(id, ord, kind, dedup string, created time.Time) *store.Noti
 		Recipient: "ada@example.com", EventSource: "shop", EventID: "e1", DedupKey: dedup,
 		Status: store.NotificationPending, Subject: "Your order", Body: "text", HTML: "<p>html</p>",
 		ErrorCode: "421", TemplateVersion: "backorder_notice/en@v3", ContentHash: "c0ffee",
-		FallbackFor: "sms-" + id, CreatedAt: created, UpdatedAt: created,
+		FallbackFor: "sms-" + id, Fingerprint: "f1ngerpr1nt", NotBefore: ptr(created.Add(time.Hour)),
+		CreatedAt: created, UpdatedAt: created,
 	}
 }
 
@@ -45,7 +46,8 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if got.ID == "" || got.Status != store.NotificationPending || got.CreatedAt.IsZero() ||
 			!got.UpdatedAt.Equal(got.CreatedAt) || got.SentAt != nil || got.ErrorCode != "" ||
-			got.TemplateVersion != "" || got.ContentHash != "" || got.FallbackFor != "" {
+			got.TemplateVersion != "" || got.ContentHash != "" || got.FallbackFor != "" ||
+			got.Fingerprint != "" || got.NotBefore != nil {
 			t.Errorf("defaults not filled: %+v", got)
 		}
 	})
@@ -112,7 +114,7 @@ func testUpdateNotification(open func(t *testing.T) store.Store) func(t *testing
 		u.SentAt, u.UpdatedAt = ptr(at(time.Minute)), at(2*time.Minute)
 		// Fields UpdateNotification does not store.
 		u.Kind, u.Recipient, u.DedupKey, u.CreatedAt = "ignored", "ignored", "ignored", at(time.Hour)
-		u.FallbackFor = "ignored"
+		u.FallbackFor, u.Fingerprint, u.NotBefore = "ignored", "ignored", ptr(at(time.Hour))
 		if err := s.UpdateNotification(ctx, &u); err != nil {
 			t.Fatalf("UpdateNotification: %v", err)
 		}
@@ -122,7 +124,7 @@ func testUpdateNotification(open func(t *testing.T) store.Store) func(t *testing
 		}
 		want := u
 		want.Kind, want.Recipient, want.DedupKey, want.CreatedAt = n.Kind, n.Recipient, n.DedupKey, n.CreatedAt
-		want.FallbackFor = n.FallbackFor
+		want.FallbackFor, want.Fingerprint, want.NotBefore = n.FallbackFor, n.Fingerprint, n.NotBefore
 		assertEqual(t, "updated", &want, got)
 
 		missing := *n

@@ -42,10 +42,11 @@ func testOrders(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		s, ctx := open(t), t.Context()
 		l1 := backordered("l2", "KET-BLUE", 2, 0)
-		l1.ETA = ptr(at(72 * time.Hour))
+		l1.ETA, l1.ToldETA = ptr(at(72*time.Hour)), ptr(at(48*time.Hour))
 		l2 := store.OrderLine{LineID: "l1", SKU: "MUG", Quantity: 1, State: store.LineOpen,
 			StateAt: at(time.Second)}
 		o := newOrder("ord_1", "acme", t0, l1, l2) // line order as given, not by id
+		o.Version, o.ClosedAt = 7, ptr(at(3*time.Hour))
 		if err := s.SaveOrder(ctx, o); err != nil {
 			t.Fatalf("SaveOrder: %v", err)
 		}
@@ -70,6 +71,20 @@ func testOrders(t *testing.T, open func(t *testing.T) store.Store) {
 		assertEqual(t, "GetOrder", o, got)
 	})
 	t.Run("replace", testReplaceOrder(open))
+	t.Run("SaveOrder stores the version given", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		for _, v := range []int64{5, 2, 0} { // no compare-and-set: each save wins
+			o := newOrder("ord_1", "acme", t0)
+			o.Version = v
+			if err := s.SaveOrder(ctx, o); err != nil {
+				t.Fatalf("SaveOrder at version %d: %v", v, err)
+			}
+			if got, err := s.GetOrder(ctx, "ord_1"); err != nil || got.Version != v {
+				t.Fatalf("GetOrder after saving version %d = %+v, %v", v, got, err)
+			}
+		}
+	})
 }
 
 func testReplaceOrder(open func(t *testing.T) store.Store) func(t *testing.T) {
@@ -84,7 +99,8 @@ func testReplaceOrder(open func(t *testing.T) store.Store) func(t *testing.T) {
 		shipped := backordered("l1", "KET", 2, 2)
 		shipped.State, shipped.ShippedQty, shipped.StateAt = store.LineShipped, 2, at(time.Hour)
 		second := newOrder("ord_1", "acme", t0, shipped, backordered("l3", "CUP", 3, 1))
-		second.State = store.OrderClosed
+		second.State, second.ClosedAt, second.Version = store.OrderClosed, ptr(at(time.Hour)), 4
+		second.Lines[1].ToldETA = ptr(at(24 * time.Hour))
 		second.Snapshot = json.RawMessage(`{"id": "ord_1", "v": 2}`)
 		second.LastEventAt, second.UpdatedAt = at(time.Hour), at(2*time.Hour)
 		second.CreatedAt = at(5 * time.Hour) // ignored: the first save's is kept

@@ -43,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Suppressions", testSuppressions},
 		{"Tokens", testTokens},
 		{"Concurrency", testConcurrency},
+		{"CommitEvent", testCommitEvent},
+		{"History", testHistory},
+		{"Claims", testClaims},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

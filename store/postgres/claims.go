@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+const claimCols = `key, notification_id, state, claimed_at, committed_at`
+
+// ClaimSend inserts a claim for key unless one exists, and returns (nil, true) when it
+// did, (the existing claim, false) otherwise. ClaimedAt is at. Under READ COMMITTED
+// an insert racing another of the same key waits for it and then does nothing; the
+// SELECT that follows sees the winner. Should the winner be released in between, the
+// claim is tried again.
+func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at time.Time) (*store.SendClaim, bool, error) {
+	for range 3 {
+		tag, err := s.pool.Exec(ctx, `INSERT INTO send_claims (`+claimCols+`)
+			VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (key) DO NOTHING`,
+			key, notificationID, store.ClaimClaimed, ts(at))
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: claim send %s: %w", key, mapErr(err))
+		}
+		if tag.RowsAffected() == 1 {
+			return nil, true, nil
+		}
+		c, err := scanClaim(s.pool.QueryRow(ctx,
+			`SELECT `+claimCols+` FROM send_claims WHERE key = $1`, key))
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // released since: claim again
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: claim send %s: %w", key, mapErr(err))
+		}
+		return c, false, nil
+	}
+	return nil, false, fmt.Errorf("postgres: claim send %s: %w: claimed and released repeatedly", key, store.ErrConflict)
+}
+
+// CommitSend marks the claim of key committed (keeping the first CommittedAt if it
+// was already) and stores n as UpdateNotification does, in one transaction.
+// store.ErrNotFound if the claim or the notification is absent.
+func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE send_claims
+			SET state = $1, committed_at = COALESCE(committed_at, $2) WHERE key = $3`,
+			store.ClaimCommitted, ts(at), key)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("claim: %w", store.ErrNotFound)
+		}
+		if tag, err = tx.Exec(ctx, updateNotification, updateArgs(n)...); err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("notification %s: %w", n.ID, store.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: commit send %s: %w", key, mapErr(err))
+	}
+	return nil
+}
+
+// ReleaseSend deletes the claim of key if it is not committed. store.ErrConflict if it
+// is committed (the message went out: it must not be sent again), store.ErrNotFound if
+// there is no claim.
+func (s *Store) ReleaseSend(ctx context.Context, key string) error {
+	// One statement: the DELETE and the look at what is left see the same snapshot.
+	var deleted bool
+	var state *string
+	err := s.pool.QueryRow(ctx, `WITH d AS (
+			DELETE FROM send_claims WHERE key = $1 AND state = $2 RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM d), (SELECT state FROM send_claims WHERE key = $1)`,
+		key, store.ClaimClaimed).Scan(&deleted, &state)
+	switch {
+	case err != nil:
+		err = mapErr(err)
+	case deleted:
+		return nil
+	case state == nil:
+		err = store.ErrNotFound
+	default:
+		err = fmt.Errorf("%w: the claim is %s", store.ErrConflict, *state)
+	}
+	return fmt.Errorf("postgres: release send %s: %w", key, err)
+}
+
+func scanClaim(row scanner) (*store.SendClaim, error) {
+	var c store.SendClaim
+	if err := row.Scan(&c.Key, &c.NotificationID, &c.State, &c.ClaimedAt, &c.CommittedAt); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+const allocationCols = `restock_source, restock_id, order_id, line_id, quantity`
+
+// Allocations returns the allocations of a restock, by order id and line id.
+func (s *Store) Allocations(ctx context.Context, restockSource, restockID string) ([]store.Allocation, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+allocationCols+` FROM restock_allocations
+		WHERE restock_source = $1 AND restock_id = $2 ORDER BY order_id, line_id`,
+		restockSource, restockID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: allocations of %s/%s: %w", restockSource, restockID, err)
+	}
+	out, err := collect(rows, func(row scanner) (*store.Allocation, error) {
+		var a store.Allocation
+		err := row.Scan(&a.RestockSource, &a.RestockID, &a.OrderID, &a.LineID, &a.Quantity)
+		return &a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: allocations of %s/%s: %w", restockSource, restockID, err)
+	}
+	return out, nil
+}
+
+const pendingCols = `order_id, kind, first_at, due_at, seq, facts, event_source, event_id`
+
+func pendingArgs(p *store.PendingMessage) []any {
+	return []any{p.OrderID, p.Kind, ts(p.FirstAt), ts(p.DueAt), p.Seq, jsonArg(p.Facts),
+		p.EventSource, p.EventID}
+}
+
+// Pending returns the coalesced message of (orderID, kind); store.ErrNotFound if none.
+func (s *Store) Pending(ctx context.Context, orderID, kind string) (*store.PendingMessage, error) {
+	var p store.PendingMessage
+	var facts []byte
+	err := s.pool.QueryRow(ctx, `SELECT `+pendingCols+` FROM pending_messages
+		WHERE order_id = $1 AND kind = $2`, orderID, kind).Scan(&p.OrderID, &p.Kind,
+		&p.FirstAt, &p.DueAt, &p.Seq, &facts, &p.EventSource, &p.EventID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending %s/%s: %w", orderID, kind, mapErr(err))
+	}
+	if facts != nil {
+		p.Facts = facts
+	}
+	return &p, nil
+}

@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+var _ store.WorkStore = (*Store)(nil)
+
+// orderUnnest is the unnest of orderRow's columns, as v(orderColumns).
+const orderUnnest = `unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
+		$6::jsonb[], $7::timestamptz[], $8::bigint[], $9::timestamptz[], $10::timestamptz[],
+		$11::timestamptz[])`
+
+// CommitEvent's statements; each writes all its rows at once.
+const (
+	insertOrders = `INSERT INTO orders (` + orderCols + `) SELECT * FROM ` + orderUnnest
+	// lockOrders takes the row locks of the orders to update in id order, so two
+	// commits sharing orders wait for each other instead of deadlocking.
+	lockOrders   = `SELECT 1 FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+	updateOrders = `UPDATE orders o SET brand = v.brand, number = v.number,
+			placed_at = v.placed_at, state = v.state, snapshot = v.snapshot,
+			last_event_at = v.last_event_at, closed_at = v.closed_at,
+			updated_at = v.updated_at, version = o.version + 1
+		FROM ` + orderUnnest + ` AS v(` + orderCols + `)
+		WHERE o.id = v.id AND o.version = v.version
+		RETURNING o.id`
+	deleteLines = `DELETE FROM order_lines WHERE order_id = ANY($1)`
+	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
+		ON CONFLICT DO NOTHING`
+	upsertPending = `INSERT INTO pending_messages (` + pendingCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (order_id, kind) DO UPDATE SET first_at = excluded.first_at,
+			due_at = excluded.due_at, seq = excluded.seq, facts = excluded.facts,
+			event_source = excluded.event_source, event_id = excluded.event_id`
+	deletePending = `DELETE FROM pending_messages WHERE order_id = $1 AND kind = $2`
+	handleEvent   = `UPDATE events SET status = $1, handled_at = $2, outcome = $3
+		WHERE source = $4 AND id = $5`
+)
+
+// insertNotifications creates notifications given column by column (transpose of
+// notificationArgs) unless their dedup key exists, and returns those it created.
+var insertNotifications = `INSERT INTO notifications (` + notificationCols + `)
+	SELECT * FROM unnest(` + casts(1, "text", 21) + `, ` + casts(22, "timestamptz", 4) + `)
+	ON CONFLICT (dedup_key) DO NOTHING
+	RETURNING ` + notificationCols
+
+// casts returns "$first::typ[], …" for n parameters.
+func casts(first int, typ string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", first+i, typ)
+	}
+	return b.String()
+}
+
+// SQLSTATE a deadlock aborts a transaction with.
+const deadlockDetected = "40P01"
+
+// CommitEvent writes everything one handled event changes in one transaction and,
+// but for notifications whose dedup key exists, one round trip: a pgx.Batch of
+// statements that each write all their rows (unnest). In order: the event's status
+// (store.ErrNotFound if the event is absent), the orders with compare-and-set on
+// Version (store.ErrConflict when one changed since it was read, or when a new one
+// exists), their lines, the allocations, the notifications, the pending messages to
+// upsert and then those to delete. Any error rolls everything back and leaves c as
+// it was; on success each order's Version is incremented.
+func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store.Notification, error) {
+	var out []*store.Notification
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var b pgx.Batch
+		b.Queue(handleEvent, store.EventHandled, ts(c.At), c.Outcome, c.Source, c.ID).
+			Exec(func(tag pgconn.CommandTag) error {
+				if tag.RowsAffected() != 1 {
+					return fmt.Errorf("event: %w", store.ErrNotFound)
+				}
+				return nil
+			})
+		queueOrders(&b, c.Orders)
+		if len(c.Allocations) > 0 {
+			rows := make([][]any, len(c.Allocations))
+			for i, a := range c.Allocations {
+				rows[i] = []any{a.RestockSource, a.RestockID, a.OrderID, a.LineID, a.Quantity}
+			}
+			b.Queue(insertAlloc, transpose(rows)...)
+		}
+		created := queueNotifications(&b, c.Notifications)
+		for i := range c.UpsertPending {
+			b.Queue(upsertPending, pendingArgs(&c.UpsertPending[i])...)
+		}
+		for _, k := range c.DeletePending {
+			b.Queue(deletePending, k.OrderID, k.Kind)
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		var err error
+		out, err = created.stored(ctx, tx, c.Notifications)
+		return err
+	})
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == deadlockDetected { // rolled back: retry
+			err = fmt.Errorf("%w: %w", store.ErrConflict, err)
+		}
+		return nil, fmt.Errorf("postgres: commit event %s/%s: %w", c.Source, c.ID, mapErr(err))
+	}
+	for _, o := range c.Orders {
+		o.Version++
+	}
+	return out, nil
+}
+
+// orderRow holds the values of orderCols for o at version.
+func orderRow(o *store.Order, version int64) []any {
+	return []any{o.ID, o.Brand, o.Number, ts(o.PlacedAt), o.State, jsonPtr(o.Snapshot),
+		ts(o.LastEventAt), version, tsPtr(o.ClosedAt), ts(orNow(o.CreatedAt)),
+		ts(orNow(o.UpdatedAt))}
+}
+
+// queueOrders queues the inserts of the new orders, the compare-and-set updates of
+// the others, and the replacement of every order's lines.
+func queueOrders(b *pgx.Batch, orders []*store.Order) {
+	var inserts, updates, lines [][]any
+	var updated []string
+	for _, o := range orders {
+		if o.Version == 0 {
+			inserts = append(inserts, orderRow(o, 1))
+		} else {
+			updates = append(updates, orderRow(o, o.Version))
+			updated = append(updated, o.ID)
+		}
+		lines = lineRows(lines, o)
+	}
+	if len(inserts) > 0 {
+		b.Queue(insertOrders, transpose(inserts)...) // an existing id: ErrConflict
+	}
+	if len(updates) > 0 {
+		if len(updates) > 1 {
+			b.Queue(lockOrders, updated)
+		}
+		b.Queue(updateOrders, transpose(updates)...).Query(func(rows pgx.Rows) error {
+			done, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			if len(done) != len(updated) {
+				return changedOrders(orders, done)
+			}
+			return nil
+		})
+		b.Queue(deleteLines, updated)
+	}
+	if len(lines) > 0 {
+		b.Queue(insertLines, transpose(lines)...)
+	}
+}
+
+// changedOrders is the ErrConflict naming the orders not updated.
+func changedOrders(orders []*store.Order, updated []string) error {
+	var changed []string
+	for _, o := range orders {
+		if o.Version != 0 && !slices.Contains(updated, o.ID) {
+			changed = append(changed, fmt.Sprintf("%s at version %d", o.ID, o.Version))
+		}
+	}
+	if len(changed) == 0 { // the same order twice in one commit
+		changed = append(changed, "an order given twice")
+	}
+	return fmt.Errorf("order %s: %w", strings.Join(changed, ", "), store.ErrConflict)
+}
+
+// notificationKey identifies the row created for one notification given: it was
+// created only if a row came back with both its ID and its dedup key.
+func notificationKey(id, dedupKey string) string { return id + "\x00" + dedupKey }
+
+// createdNotifications are the notifications a commit asked for: their IDs (given
+// or drawn) and, once the batch ran, the rows created, by notificationKey.
+type createdNotifications struct {
+	ids     []string
+	created map[string]*store.Notification
+}
+
+// queueNotifications queues the creation of ns.
+func queueNotifications(b *pgx.Batch, ns []*store.Notification) *createdNotifications {
+	cn := &createdNotifications{ids: make([]string, len(ns)),
+		created: make(map[string]*store.Notification, len(ns))}
+	if len(ns) == 0 {
+		return cn
+	}
+	rows := make([][]any, len(ns))
+	for i, n := range ns {
+		rows[i] = notificationArgs(n)
+		cn.ids[i] = rows[i][0].(string)
+	}
+	b.Queue(insertNotifications, transpose(rows)...).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			n, err := scanNotification(rows)
+			if err != nil {
+				return err
+			}
+			cn.created[notificationKey(n.ID, n.DedupKey)] = n
+		}
+		return rows.Err()
+	})
+	return cn
+}
+
+// stored returns the stored record of each of ns, in order: the one created, or else
+// the existing one with its dedup key (one more round trip).
+func (cn *createdNotifications) stored(ctx context.Context, tx pgx.Tx, ns []*store.Notification) ([]*store.Notification, error) {
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	out := make([]*store.Notification, len(ns))
+	var keys []string
+	for i, n := range ns {
+		if out[i] = cn.created[notificationKey(cn.ids[i], n.DedupKey)]; out[i] == nil {
+			keys = append(keys, n.DedupKey)
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT `+notificationCols+` FROM notifications
+		WHERE dedup_key = ANY($1)`, keys)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := collect(rows, scanNotification)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range ns {
+		if out[i] != nil {
+			continue
+		}
+		for j := range existing {
+			if existing[j].DedupKey == n.DedupKey {
+				out[i] = &existing[j]
+			}
+		}
+		if out[i] == nil { // cannot happen: only a dedup key skips an insert
+			return nil, fmt.Errorf("notification %s: neither created nor found", n.DedupKey)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,444 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// workStore returns s as a store.WorkStore, which every implementation must be.
+func workStore(t testing.TB, s store.Store) store.WorkStore {
+	t.Helper()
+	w, ok := s.(store.WorkStore)
+	if !ok {
+		t.Fatalf("%T does not implement store.WorkStore", s)
+	}
+	return w
+}
+
+// recordEvents records events e1, e2, … of order ord (status received).
+func recordEvents(t testing.TB, s store.Store, ord string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if _, _, err := s.RecordEvent(t.Context(), newEvent(id, ord, t0)); err != nil {
+			t.Fatalf("RecordEvent %s: %v", id, err)
+		}
+	}
+}
+
+// newCommit returns the commit of event shop/id, handled at done.
+func newCommit(id string, orders []*store.Order, ns ...*store.Notification) *store.EventCommit {
+	return &store.EventCommit{Source: "shop", ID: id, Outcome: "handled " + id,
+		At: at(2 * time.Hour), Orders: orders, Notifications: ns}
+}
+
+// newPending returns a pending message of order ord.
+func newPending(ord, kind string, seq int) store.PendingMessage {
+	return store.PendingMessage{PendingKey: store.PendingKey{OrderID: ord, Kind: kind},
+		FirstAt: t0, DueAt: at(10 * time.Minute), Seq: seq,
+		Facts:       json.RawMessage(fmt.Sprintf(`{"lines": ["l1"], "seq": %d}`, seq)),
+		EventSource: "shop", EventID: fmt.Sprint("e", seq)}
+}
+
+// checkEvent checks the stored status of event shop/id.
+func checkEvent(t *testing.T, s store.Store, id, status, outcome string, handled *time.Time) {
+	t.Helper()
+	got, err := s.GetEvent(t.Context(), "shop", id)
+	if err != nil {
+		t.Fatalf("GetEvent %s: %v", id, err)
+	}
+	if got.Status != status || got.Outcome != outcome ||
+		(handled == nil) != (got.HandledAt == nil) || (handled != nil && !got.HandledAt.Equal(handled.Truncate(time.Microsecond))) {
+		t.Errorf("event %s = status %q, outcome %q, handled %v; want %q, %q, %v",
+			id, got.Status, got.Outcome, got.HandledAt, status, outcome, handled)
+	}
+}
+
+// checkNotWritten checks that nothing of commit c was written, but for notifications
+// whose dedup key existed before (skip).
+func checkNotWritten(t *testing.T, s store.Store, c *store.EventCommit, orderExisted bool) {
+	t.Helper()
+	ctx, w := t.Context(), workStore(t, s)
+	checkEvent(t, s, c.ID, store.EventReceived, "", nil)
+	for _, n := range c.Notifications {
+		if _, err := s.GetNotification(ctx, n.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("notification %s of the failed commit: %v, want ErrNotFound", n.ID, err)
+		}
+	}
+	for _, a := range c.Allocations {
+		if got, err := w.Allocations(ctx, a.RestockSource, a.RestockID); err != nil || len(got) != 0 {
+			t.Errorf("allocations of the failed commit = %v, %v; want none", got, err)
+		}
+	}
+	for _, p := range c.UpsertPending {
+		if _, err := w.Pending(ctx, p.OrderID, p.Kind); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("pending %s/%s of the failed commit: %v, want ErrNotFound", p.OrderID, p.Kind, err)
+		}
+	}
+	if !orderExisted {
+		for _, o := range c.Orders {
+			if _, err := s.GetOrder(ctx, o.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("order %s of the failed commit: %v, want ErrNotFound", o.ID, err)
+			}
+		}
+	}
+}
+
+func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("new order and everything", func(t *testing.T) { testCommitAll(t, open(t)) })
+	t.Run("insert of an existing order conflicts", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		w, ctx := workStore(t, s), t.Context()
+		recordEvents(t, s, "ord_1", "e1", "e2")
+		first := newOrder("ord_1", "acme", t0, backordered("l1", "KET", 1, 0))
+		if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{first})); err != nil {
+			t.Fatalf("CommitEvent: %v", err)
+		}
+		again := newOrder("ord_1", "acme", t0, backordered("l1", "KET", 2, 0))
+		c := newCommit("e2", []*store.Order{again},
+			newNotification("n2", "ord_1", "backorder_notice", "k2", t0))
+		c.Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r2", OrderID: "ord_1", LineID: "l1", Quantity: 1}}
+		c.UpsertPending = []store.PendingMessage{newPending("ord_1", "eta_update", 1)}
+		if _, err := w.CommitEvent(ctx, c); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("CommitEvent inserting ord_1 again = %v, want ErrConflict", err)
+		}
+		if again.Version != 0 {
+			t.Errorf("Version after the failed insert = %d, want 0", again.Version)
+		}
+		checkNotWritten(t, s, c, true)
+		got, err := s.GetOrder(ctx, "ord_1")
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		assertEqual(t, "the first order", first, got)
+	})
+	t.Run("compare-and-set", func(t *testing.T) { testCommitCAS(t, open(t)) })
+	t.Run("conflict of a later order leaves earlier ones unchanged", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		w, ctx := workStore(t, s), t.Context()
+		recordEvents(t, s, "", "e1", "e2")
+		a, b := newOrder("ord_a", "acme", t0), newOrder("ord_b", "acme", t0)
+		if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{a, b})); err != nil {
+			t.Fatalf("CommitEvent: %v", err)
+		}
+		a.State, b.State, b.Version = store.OrderClosed, store.OrderClosed, 7 // b is stale
+		c := newCommit("e2", []*store.Order{a, b}, newNotification("n1", "ord_a", "shipped", "k1", t0))
+		if _, err := w.CommitEvent(ctx, c); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("CommitEvent with a stale order = %v, want ErrConflict", err)
+		}
+		if a.Version != 1 || b.Version != 7 {
+			t.Errorf("Versions after the failed commit = %d, %d; want 1, 7 (unchanged)", a.Version, b.Version)
+		}
+		if got, err := s.GetOrder(ctx, "ord_a"); err != nil || got.State != store.OrderOpen || got.Version != 1 {
+			t.Errorf("ord_a after the failed commit = %+v, %v; want open at version 1", got, err)
+		}
+		checkNotWritten(t, s, c, true)
+	})
+	t.Run("concurrent commits of one order", func(t *testing.T) { testCommitRace(t, open(t)) })
+	t.Run("notifications dedup", func(t *testing.T) { testCommitDedup(t, open(t)) })
+	t.Run("allocations are idempotent", func(t *testing.T) { testCommitAllocations(t, open(t)) })
+	t.Run("pending upsert, delete and get", func(t *testing.T) { testCommitPending(t, open(t)) })
+	t.Run("unknown event", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		w, ctx := workStore(t, s), t.Context()
+		o := newOrder("ord_1", "acme", t0, backordered("l1", "KET", 1, 0))
+		c := newCommit("nope", []*store.Order{o}, newNotification("n1", "ord_1", "backorder_notice", "k1", t0))
+		c.Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r1", OrderID: "ord_1", LineID: "l1", Quantity: 1}}
+		c.UpsertPending = []store.PendingMessage{newPending("ord_1", "eta_update", 1)}
+		if _, err := w.CommitEvent(ctx, c); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("CommitEvent of an unknown event = %v, want ErrNotFound", err)
+		}
+		if o.Version != 0 {
+			t.Errorf("Version = %d, want 0", o.Version)
+		}
+		if _, err := s.GetEvent(ctx, "shop", "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetEvent = %v, want ErrNotFound: the event must not be created", err)
+		}
+		for _, n := range c.Notifications {
+			if _, err := s.GetNotification(ctx, n.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("notification %s: %v, want ErrNotFound", n.ID, err)
+			}
+		}
+		if _, err := s.GetOrder(ctx, "ord_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetOrder = %v, want ErrNotFound", err)
+		}
+		if got, err := w.Allocations(ctx, "shop", "r1"); err != nil || len(got) != 0 {
+			t.Errorf("Allocations = %v, %v; want none", got, err)
+		}
+		if _, err := w.Pending(ctx, "ord_1", "eta_update"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Pending = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// testCommitAll commits a new order with every kind of record and reads each back.
+func testCommitAll(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "ord_1", "e1")
+	l1 := backordered("l1", "KET", 2, 1)
+	l1.ETA, l1.ToldETA = ptr(at(72*time.Hour)), ptr(at(48*time.Hour))
+	o := newOrder("ord_1", "acme", t0, l1, backordered("l0", "MUG", 1, 0))
+	n1 := newNotification("n1", "ord_1", "backorder_notice", "k1", t0)
+	n2 := newNotification("", "ord_1", "backorder_notice", "k2", time.Time{}) // defaults
+	n2.Channel, n2.Status = store.ChannelSMS, ""
+	c := newCommit("e1", []*store.Order{o}, n1, n2)
+	c.Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r1", OrderID: "ord_1", LineID: "l1", Quantity: 1}}
+	c.UpsertPending = []store.PendingMessage{newPending("ord_1", "eta_update", 1)}
+	c.DeletePending = []store.PendingKey{{OrderID: "ord_1", Kind: "partial_shipment"}} // absent: fine
+	got, err := w.CommitEvent(ctx, c)
+	if err != nil {
+		t.Fatalf("CommitEvent: %v", err)
+	}
+	if o.Version != 1 {
+		t.Errorf("Version after inserting = %d, want 1", o.Version)
+	}
+	if len(got) != 2 {
+		t.Fatalf("CommitEvent returned %d notifications, want 2", len(got))
+	}
+	assertEqual(t, "notification 0", n1, got[0])
+	if got[1].ID == "" || got[1].Status != store.NotificationPending || got[1].CreatedAt.IsZero() ||
+		!got[1].UpdatedAt.Equal(got[1].CreatedAt) || got[1].DedupKey != "k2" || got[1].Channel != store.ChannelSMS {
+		t.Errorf("notification 1 defaults not filled: %+v", got[1])
+	}
+	if n2.ID != "" || n2.Status != "" {
+		t.Errorf("CommitEvent changed the notification given: %+v", n2)
+	}
+	for _, n := range got {
+		read, err := s.GetNotification(ctx, n.ID)
+		if err != nil {
+			t.Fatalf("GetNotification %s: %v", n.ID, err)
+		}
+		assertEqual(t, "stored notification", n, read)
+	}
+	read, err := s.GetOrder(ctx, "ord_1")
+	if err != nil {
+		t.Fatalf("GetOrder: %v", err)
+	}
+	assertEqual(t, "stored order", o, read)
+	allocs, err := w.Allocations(ctx, "shop", "r1")
+	if err != nil {
+		t.Fatalf("Allocations: %v", err)
+	}
+	assertEqual(t, "allocations", c.Allocations, allocs)
+	p, err := w.Pending(ctx, "ord_1", "eta_update")
+	if err != nil {
+		t.Fatalf("Pending: %v", err)
+	}
+	assertEqual(t, "pending", &c.UpsertPending[0], p)
+	checkEvent(t, s, "e1", store.EventHandled, "handled e1", &c.At)
+}
+
+// testCommitCAS updates an order at the version read, then at a stale one.
+func testCommitCAS(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "ord_1", "e1", "e2", "e3")
+	if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{newOrder("ord_1", "acme", t0)})); err != nil {
+		t.Fatalf("CommitEvent insert: %v", err)
+	}
+	read, err := s.GetOrder(ctx, "ord_1")
+	if err != nil || read.Version != 1 {
+		t.Fatalf("GetOrder = %+v, %v; want version 1", read, err)
+	}
+	stale := *read
+	read.State, read.ClosedAt, read.UpdatedAt = store.OrderClosed, ptr(at(time.Hour)), at(time.Hour)
+	read.Lines = []store.OrderLine{backordered("l9", "CUP", 1, 1)}
+	read.CreatedAt = at(9 * time.Hour) // ignored: the insert's is kept
+	if _, err := w.CommitEvent(ctx, newCommit("e2", []*store.Order{read})); err != nil {
+		t.Fatalf("CommitEvent at the version read: %v", err)
+	}
+	if read.Version != 2 {
+		t.Errorf("Version after the update = %d, want 2", read.Version)
+	}
+	want := *read
+	want.CreatedAt = stale.CreatedAt
+	got, err := s.GetOrder(ctx, "ord_1")
+	if err != nil {
+		t.Fatalf("GetOrder: %v", err)
+	}
+	assertEqual(t, "updated order", &want, got)
+
+	c := newCommit("e3", []*store.Order{&stale}, newNotification("n3", "ord_1", "shipped", "k3", t0))
+	if _, err := w.CommitEvent(ctx, c); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("CommitEvent at a stale version = %v, want ErrConflict", err)
+	}
+	if stale.Version != 1 {
+		t.Errorf("Version after the conflict = %d, want 1 (unchanged)", stale.Version)
+	}
+	checkNotWritten(t, s, c, true)
+	if got, err = s.GetOrder(ctx, "ord_1"); err != nil {
+		t.Fatalf("GetOrder: %v", err)
+	}
+	assertEqual(t, "order after the conflict", &want, got)
+}
+
+// testCommitRace has goroutines that all read version v commit at once: exactly one
+// succeeds, and nothing of the others' commits is written.
+func testCommitRace(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "ord_1", "e0")
+	if _, err := w.CommitEvent(ctx, newCommit("e0", []*store.Order{newOrder("ord_1", "acme", t0)})); err != nil {
+		t.Fatalf("CommitEvent insert: %v", err)
+	}
+	commits := make([]*store.EventCommit, goroutines)
+	for i := range commits {
+		id := fmt.Sprint("e", i+1)
+		recordEvents(t, s, "ord_1", id)
+		o, err := s.GetOrder(ctx, "ord_1")
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		o.Number = id
+		commits[i] = newCommit(id, []*store.Order{o},
+			newNotification("n"+id, "ord_1", "eta_update", "k"+id, t0),
+			newNotification("m"+id, "ord_1", "eta_update", "l"+id, t0))
+		commits[i].Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r" + id,
+			OrderID: "ord_1", LineID: "l1", Quantity: i + 1}}
+		commits[i].UpsertPending = []store.PendingMessage{newPending("ord_1", "kind"+id, i)}
+	}
+	errs := race(func(i int) error {
+		_, err := w.CommitEvent(ctx, commits[i])
+		return err
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("commits %d and %d both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("commit %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no commit succeeded")
+	}
+	for i, c := range commits {
+		if i == winner {
+			if c.Orders[0].Version != 2 {
+				t.Errorf("winner's Version = %d, want 2", c.Orders[0].Version)
+			}
+			checkEvent(t, s, c.ID, store.EventHandled, c.Outcome, &c.At)
+			continue
+		}
+		if c.Orders[0].Version != 1 {
+			t.Errorf("loser %d's Version = %d, want 1", i, c.Orders[0].Version)
+		}
+		checkNotWritten(t, s, c, true)
+	}
+	got, err := s.GetOrder(ctx, "ord_1")
+	if err != nil || got.Version != 2 || got.Number != commits[winner].ID {
+		t.Errorf("stored order = %+v, %v; want the winner's at version 2", got, err)
+	}
+}
+
+// testCommitDedup commits notifications whose dedup key exists, before or in the
+// same commit.
+func testCommitDedup(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "ord_1", "e1", "e2")
+	existing := newNotification("n1", "ord_1", "backorder_notice", "k1", t0)
+	create(t, s, existing)
+	n2 := newNotification("n2", "ord_1", "eta_update", "k2", at(time.Minute))
+	c := newCommit("e1", nil,
+		newNotification("n1-again", "ord_1", "eta_update", "k1", at(time.Minute)),
+		n2,
+		newNotification("n2-again", "ord_1", "eta_update", "k2", at(2*time.Minute)),
+		newNotification("n3", "ord_1", "eta_update", "", at(time.Minute)),
+		newNotification("n4", "ord_1", "eta_update", "", at(time.Minute)))
+	got, err := w.CommitEvent(ctx, c)
+	if err != nil {
+		t.Fatalf("CommitEvent: %v", err)
+	}
+	want := []*store.Notification{existing, n2, n2, c.Notifications[3], c.Notifications[4]}
+	assertEqual(t, "returned notifications", want, got)
+	// A retried event decides the same messages again: nothing new is created.
+	again := newCommit("e2", nil, newNotification("n5", "ord_1", "eta_update", "k2", at(time.Hour)))
+	if got, err = w.CommitEvent(ctx, again); err != nil {
+		t.Fatalf("CommitEvent again: %v", err)
+	}
+	assertEqual(t, "returned on retry", []*store.Notification{n2}, got)
+	all, err := s.ListNotifications(ctx, store.NotificationFilter{OrderID: "ord_1"})
+	if err != nil || len(all) != 4 {
+		t.Errorf("ListNotifications = %d notifications, %v; want 4", len(all), err)
+	}
+}
+
+// testCommitAllocations commits an allocation twice.
+func testCommitAllocations(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "", "e1", "e2")
+	alloc := func(ord, line string, qty int) store.Allocation {
+		return store.Allocation{RestockSource: "shop", RestockID: "r1", OrderID: ord, LineID: line, Quantity: qty}
+	}
+	c := newCommit("e1", nil)
+	c.Allocations = []store.Allocation{alloc("ord_2", "l1", 2), alloc("ord_1", "l2", 1)}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent: %v", err)
+	}
+	c = newCommit("e2", nil)
+	c.Allocations = []store.Allocation{alloc("ord_2", "l1", 5), alloc("ord_1", "l1", 3),
+		{RestockSource: "shop", RestockID: "r2", OrderID: "ord_1", LineID: "l1", Quantity: 4}}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent again: %v", err)
+	}
+	got, err := w.Allocations(ctx, "shop", "r1")
+	if err != nil {
+		t.Fatalf("Allocations: %v", err)
+	}
+	// By order, then line; the first allocation of a line is kept.
+	assertEqual(t, "allocations of r1", []store.Allocation{
+		alloc("ord_1", "l1", 3), alloc("ord_1", "l2", 1), alloc("ord_2", "l1", 2)}, got)
+	if got, err = w.Allocations(ctx, "shop", "none"); err != nil || len(got) != 0 {
+		t.Errorf("Allocations of an unknown restock = %v, %v; want none", got, err)
+	}
+}
+
+// testCommitPending upserts, replaces and deletes pending messages.
+func testCommitPending(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "ord_1", "e1", "e2")
+	eta, partial := newPending("ord_1", "eta_update", 0), newPending("ord_1", "partial_shipment", 0)
+	partial.Facts = nil
+	c := newCommit("e1", nil)
+	c.UpsertPending = []store.PendingMessage{eta, partial}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent: %v", err)
+	}
+	for _, want := range []store.PendingMessage{eta, partial} {
+		got, err := w.Pending(ctx, want.OrderID, want.Kind)
+		if err != nil {
+			t.Fatalf("Pending %s: %v", want.Kind, err)
+		}
+		assertEqual(t, "pending "+want.Kind, &want, got)
+	}
+	eta2 := newPending("ord_1", "eta_update", 1)
+	eta2.FirstAt, eta2.DueAt = at(time.Minute), at(20*time.Minute)
+	c = newCommit("e2", nil)
+	c.UpsertPending = []store.PendingMessage{eta2}
+	c.DeletePending = []store.PendingKey{partial.PendingKey, {OrderID: "ord_9", Kind: "eta_update"}}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent again: %v", err)
+	}
+	got, err := w.Pending(ctx, "ord_1", "eta_update")
+	if err != nil {
+		t.Fatalf("Pending: %v", err)
+	}
+	assertEqual(t, "replaced pending", &eta2, got)
+	if _, err := w.Pending(ctx, "ord_1", "partial_shipment"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Pending of the deleted message = %v, want ErrNotFound", err)
+	}
+}
