@@ -16,9 +16,10 @@ import (
 //	money AMOUNT CODE  a decimal string in currency CODE ("$1,239.50", "39,00 €")
 //	number N           a localized integer
 //	eta LINE           the line's ETA phrase for its backorder type
+//	lineStatus KIND LINE  what became of a line in a kind's message (its ETA, "Shipped"…)
 //	par                a paragraph break inside a block (</p><p> in HTML, a blank line in text)
 //	button PAGE URL LABEL PRIMARY   the data of the "button" partial
-//	lineOf KIND LINE   the data of the "status" partial
+//	lineOf KIND LINE   a LineOf, for override layouts that keep a "status" partial
 //	replies KEYWORDS   "WAIT (1), SWAP (2) or REFUND (3)" in the catalog's words
 //	short N S          S cut to N characters with "..." (GSM-7 safe, for SMS)
 func funcMap(cs catalogs, l *locale, html bool) map[string]any {
@@ -37,16 +38,8 @@ func funcMap(cs catalogs, l *locale, html bool) map[string]any {
 		"datetime": func(t any) string { return formatTime(t, l.dateTime) },
 		"money":    l.money,
 		"number":   l.number,
-		"eta": func(ln Line) (string, error) {
-			typ := ln.BackorderType
-			if typ == "" {
-				typ = BackorderStandard
-			}
-			if ln.ETA == nil || typ == BackorderIndefinite {
-				return cs.translate("eta." + typ + ".none")
-			}
-			return cs.translate("eta."+typ, l.dateLong(*ln.ETA))
-		},
+		"eta":        func(ln Line) (string, error) { return eta(cs, l, &ln) },
+		"lineStatus": func(kind string, ln Line) (string, error) { return lineStatus(cs, l, kind, &ln) },
 		"par": func() string { return "\n\n" },
 		"button": func(p *page, url, label string, primary bool) Button {
 			return Button{Colors: p.Colors, URL: url, Label: label, Primary: primary}
@@ -85,6 +78,41 @@ func formatTime(t any, f func(time.Time) string) string {
 	return ""
 }
 
+// eta is the line's ETA phrase for its backorder type.
+func eta(cs catalogs, l *locale, ln *Line) (string, error) {
+	typ := ln.BackorderType
+	if typ == "" {
+		typ = BackorderStandard
+	}
+	if ln.ETA == nil || typ == BackorderIndefinite {
+		return cs.translate("eta." + typ + ".none")
+	}
+	return cs.translate("eta."+typ, l.dateLong(*ln.ETA))
+}
+
+// lineStatus is what became of a line in kind's message: re-dated (eta_update: the
+// previous date, an arrow and the new ETA), back in stock, shipped, canceled, or
+// late with its ETA. It is one func call rather than a partial of chained eq tests,
+// which text/template evaluates through reflect, twice per line and part.
+func lineStatus(cs catalogs, l *locale, kind string, ln *Line) (string, error) {
+	switch kind {
+	case KindEtaUpdate:
+		e, err := eta(cs, l, ln)
+		if err != nil || ln.PreviousETA == nil {
+			return e, err
+		}
+		was, err := cs.translate("eta.was", l.dateLong(*ln.PreviousETA))
+		return was + " → " + e, err
+	case KindRestockNotice:
+		return cs.translate("status.restocked")
+	case KindPartialShipment, KindShipped:
+		return cs.translate("status.shipped")
+	case KindAutoCancelNotice:
+		return cs.translate("status.canceled")
+	}
+	return eta(cs, l, ln)
+}
+
 // Button is the data of the layout's "button" partial; it carries the colours so the
 // partial's inlined styles can use $.Colors.
 type Button struct {
@@ -93,7 +121,8 @@ type Button struct {
 	Primary    bool
 }
 
-// LineOf is the data of the layouts' "status" partial: a line in a kind's message.
+// LineOf is a line in a kind's message, the data of a "status" partial in override
+// layouts written before lineStatus (the default layouts call lineStatus).
 type LineOf struct {
 	Kind string
 	Line Line

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -28,6 +27,13 @@ type page struct {
 	Update bool   // an update kind: the footer offers to unsubscribe, SMS says STOP
 	Colors Colors // validated
 	Reply  []Keyword
+
+	// Computed once per render rather than as methods: text/template finds a field
+	// far faster than it calls a method through reflect.
+	Type    string // the backorder type every line shares, or standard when they differ
+	Count   int    // the number of lines the message is about
+	First   Line   // the first line (the SMS names it when there is only one)
+	SMSLink string // the shortest status URL given
 }
 
 // Limits on customer-supplied text, in runes; longer text is cut with "…".
@@ -61,6 +67,14 @@ func newPage(kind, lang string, v *View) *page {
 		Brand: c.Brand, Customer: c.Customer, Order: c.Order, Lines: c.Lines, Pending: c.Pending,
 		Shipment: c.Shipment, Reason: c.Reason, StatusURL: c.StatusURL, ShortStatusURL: c.ShortStatusURL,
 		UnsubscribeURL: c.UnsubscribeURL, Kind: kind, Lang: lang, Update: !Required(kind), Colors: safeColors(v.Brand.Colors),
+		Type: linesType(c.Lines), Count: len(c.Lines),
+	}
+	if len(c.Lines) > 0 {
+		p.First = c.Lines[0]
+	}
+	p.SMSLink = p.StatusURL
+	if p.ShortStatusURL != "" {
+		p.SMSLink = p.ShortStatusURL
 	}
 	if v.Offer != nil {
 		p.Offer = cleanOffer(v.Offer, loc)
@@ -147,11 +161,23 @@ func safeURL(s string) string {
 	return s
 }
 
-var hexColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+// hexColor reports whether s is #rgb or #rrggbb.
+func hexColor(s string) bool {
+	if (len(s) != 4 && len(s) != 7) || s[0] != '#' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 func safeColors(c Colors) Colors {
 	pick := func(s, def string) string {
-		if hexColor.MatchString(s) {
+		if hexColor(s) {
 			return s
 		}
 		return def
@@ -159,10 +185,10 @@ func safeColors(c Colors) Colors {
 	return Colors{Primary: pick(c.Primary, "#1a56db"), Text: pick(c.Text, "#1f2933"), Background: pick(c.Background, "#ffffff")}
 }
 
-// Type is the backorder type every line shares, or standard when they differ.
-func (p *page) Type() string {
+// linesType is the backorder type every line shares, or standard when they differ.
+func linesType(ls []Line) string {
 	t := ""
-	for i, l := range p.Lines {
+	for i, l := range ls {
 		lt := l.BackorderType
 		if lt == "" {
 			lt = BackorderStandard
@@ -176,23 +202,4 @@ func (p *page) Type() string {
 		return BackorderStandard
 	}
 	return t
-}
-
-// Count is the number of lines the message is about.
-func (p *page) Count() int { return len(p.Lines) }
-
-// First is the first line (the SMS names it when there is only one).
-func (p *page) First() Line {
-	if len(p.Lines) == 0 {
-		return Line{}
-	}
-	return p.Lines[0]
-}
-
-// SMSLink is the shortest status URL given.
-func (p *page) SMSLink() string {
-	if p.ShortStatusURL != "" {
-		return p.ShortStatusURL
-	}
-	return p.StatusURL
 }

@@ -340,3 +340,28 @@ func postEvent(t *testing.T, base, token, raw string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+func mustUnmarshal(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConfigCheckRejectsBadChannels: a malformed SMTP URL and Twilio SID are named.
+func TestConfigCheckRejectsBadChannels(t *testing.T) {
+	env := testEnv(t)
+	env["NOTIFYD_SMTP_URL"] = "smtp//mail.example:25"
+	env["NOTIFYD_TWILIO_ACCOUNT_SID"] = "AC123"
+	env["NOTIFYD_TWILIO_AUTH_TOKEN"] = "token"
+	env["NOTIFYD_TWILIO_FROM"] = "+15005550006"
+	_, stderr, code := runCmd(t, env, "", "config", "check")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	for _, want := range []string{"NOTIFYD_SMTP_URL", "smtp//mail.example:25", "NOTIFYD_TWILIO_ACCOUNT_SID", "AC123"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -213,7 +214,19 @@ func workerConfig(cfg *config.Config, log *slog.Logger) asynq.Config {
 		// Latency matters more than Redis round trips when queues are idle.
 		TaskCheckInterval:        100 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
+		RetryDelayFunc:           retryDelay,
 	}
+}
+
+// retryDelay backs off exponentially from one second to ten minutes, with up to 20 %
+// jitter so retries of a burst spread out. asynq's default starts at 15 s and grows
+// with n⁴, too slow for a customer waiting on news after a brief SMTP hiccup.
+func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := 10 * time.Minute
+	if n < 10 {
+		d = min(d, time.Second<<n)
+	}
+	return d + time.Duration(mrand.Int64N(int64(d)/5+1))
 }
 
 func newHTTPServer(cfg *config.Config, st store.Store, q *asynq.Client, ready func(context.Context) error, log *slog.Logger) *httpapi.Server {
