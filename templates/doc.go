@@ -19,7 +19,9 @@
 // error. The HTML layout's CSS is authored once in a <style> block and inlined with
 // go-premailer once per template version when the set is loaded, never per render.
 // Template actions are protected by placeholder tokens while premailer parses the
-// layout, so net/html cannot move them.
+// layout, so net/html cannot move them. What is the same at every render of a set —
+// the brand's colours and fields, catalog strings, the kind — is evaluated once at
+// load and bound into the parsed templates as text (fold.go), with the same bytes.
 //
 // See docs/templates.md for the file layout, the func map, the SMS limits and the
 // guarantees about hostile data.

@@ -34,13 +34,13 @@ func funcMap(cs catalogs, l *locale, html bool) map[string]any {
 			}
 			return cs.translate(k, l.number(n))
 		},
-		"date":     func(t any) string { return formatTime(t, l.dateLong) },
-		"datetime": func(t any) string { return formatTime(t, l.dateTime) },
-		"money":    l.money,
-		"number":   l.number,
+		"date":       func(t any) string { return formatTime(t, l.dateLong) },
+		"datetime":   func(t any) string { return formatTime(t, l.dateTime) },
+		"money":      l.money,
+		"number":     l.number,
 		"eta":        func(ln Line) (string, error) { return eta(cs, l, &ln) },
 		"lineStatus": func(kind string, ln Line) (string, error) { return lineStatus(cs, l, kind, &ln) },
-		"par": func() string { return "\n\n" },
+		"par":        func() string { return "\n\n" },
 		"button": func(p *page, url, label string, primary bool) Button {
 			return Button{Colors: p.Colors, URL: url, Label: label, Primary: primary}
 		},

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,17 +135,83 @@ func tags(html string) string {
 	return strings.Join(out, " ")
 }
 
-func BenchmarkRenderEmail(b *testing.B) {
+// BenchmarkRenderEmail renders one email — subject, HTML and text, with the
+// view's cleaning — per kind (acme, en-US); BenchmarkRenderSMS the SMS alone and
+// BenchmarkRender a whole Render (email and SMS).
+func BenchmarkRenderEmail(b *testing.B) { benchRender(b, "email") }
+
+func BenchmarkRenderSMS(b *testing.B) { benchRender(b, "sms") }
+
+func BenchmarkRender(b *testing.B) { benchRender(b, "all") }
+
+func benchRender(b *testing.B, part string) {
 	r := mustNew(b)
 	for _, k := range Kinds {
 		v := Fixture(k, FixtureBrands()[0], "en-US")
+		if _, err := r.Render(k, v); err != nil { // load the set outside the loop
+			b.Fatal(err)
+		}
 		b.Run(k, func(b *testing.B) {
 			b.ReportAllocs()
+			var buf bytes.Buffer
 			for b.Loop() {
-				if _, err := r.Render(k, v); err != nil {
+				if part == "all" {
+					if _, err := r.Render(k, v); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				s, p, err := r.prepare(k, v)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out := &Rendered{}
+				if part == "email" {
+					err = s.renderEmail(&buf, p, out)
+				} else {
+					err = s.renderSMS(&buf, p, out)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// TestFoldingIsExact renders every kind × brand × locale × backorder type, with and
+// without brand fields, and the hostile views, with and without the load-time
+// binding of colours and folding of constants (fold.go), and wants the same bytes.
+func TestFoldingIsExact(t *testing.T) {
+	t.Parallel()
+	fast, slow := mustNew(t), mustNew(t, withoutFolding())
+	types := []string{"", BackorderStandard, BackorderPreorder, BackorderCustom, BackorderManufacturer,
+		BackorderDropship, BackorderSeasonal, BackorderIndefinite}
+	for _, k := range Kinds {
+		views := []*View{hostileView(k)}
+		for _, b := range FixtureBrands() {
+			for _, tag := range []string{"en-US", "fr-CA", "de-DE", "es-MX", "it-IT"} {
+				for i, typ := range types {
+					v := Fixture(k, b, tag)
+					for j := range v.Lines {
+						v.Lines[j].BackorderType = typ
+					}
+					if i%2 == 1 {
+						v.Customer.Name, v.Brand.LogoURL, v.Brand.SupportURL, v.Reason = "", "", "", ""
+					}
+					views = append(views, v)
+				}
+			}
+		}
+		for _, v := range views {
+			a, errA := fast.Render(k, v)
+			b, errB := slow.Render(k, v)
+			if errA != nil || errB != nil {
+				t.Fatalf("%s: %v / %v", k, errA, errB)
+			}
+			if *a != *b {
+				t.Fatalf("%s %s/%s: folded output differs:\nfolded:   %q\nunfolded: %q", k, v.Brand.ID, v.Customer.Locale, a.HTML+a.Text+a.SMS, b.HTML+b.Text+b.SMS)
+			}
+		}
 	}
 }

@@ -125,12 +125,30 @@ func inLoc(t *time.Time, loc *time.Location) *time.Time {
 // clean removes control and bidi-override characters (a name can neither break a
 // line nor reverse the text around it), collapses whitespace and cuts s to max runes.
 func clean(s string, max int) string {
+	if plainASCII(s, max) {
+		return s
+	}
 	s = strings.Join(strings.Fields(stripControls(s, true)), " ")
 	if utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	r := []rune(s)
 	return strings.TrimSpace(string(r[:max-1])) + "…"
+}
+
+// plainASCII reports whether clean would return s unchanged because it is at most
+// max printable ASCII characters with single spaces between words only.
+func plainASCII(s string, max int) bool {
+	if len(s) > max || s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' && s[i-1] == ' ' || c != ' ' && (c < 0x21 || c > 0x7e) {
+			return false
+		}
+	}
+	return true
 }
 
 // stripControls drops C0/C1 controls (CR and LF included), the bidi embedding,

@@ -21,8 +21,10 @@ var embedded embed.FS
 type Renderer struct {
 	src  chain
 	raw  bool // skip CSS inlining (Check uses it for exact line numbers)
-	mu   sync.Mutex
-	sets map[string]*set
+	slow bool // skip binding colours and folding constants (tests compare the output)
+	mu   sync.RWMutex
+	sets map[setKey]*set
+	tags sync.Map // raw locale → canonTag, so a render parses no BCP 47 tag
 
 	inlineMu sync.Mutex
 	inlined  map[string]string // layout source hash → inlined source
@@ -49,6 +51,8 @@ func WithSource(s Source) Option {
 
 func withoutInlining() Option { return func(r *Renderer) { r.raw = true } }
 
+func withoutFolding() Option { return func(r *Renderer) { r.slow = true } }
+
 // New returns a Renderer over the embedded defaults and the given layers, and loads
 // every kind in every default locale for brands without their own overrides; a
 // template that does not parse is an error naming path:line.
@@ -56,7 +60,7 @@ func New(opts ...Option) (*Renderer, error) {
 	r := newRenderer(opts...)
 	for _, k := range Kinds {
 		for _, l := range Locales {
-			if _, err := r.set("", k, l, ""); err != nil {
+			if _, err := r.set(Brand{}, k, l, "", BackorderStandard); err != nil {
 				return nil, err
 			}
 		}
@@ -66,7 +70,7 @@ func New(opts ...Option) (*Renderer, error) {
 
 func newRenderer(opts ...Option) *Renderer {
 	sub, _ := fs.Sub(embedded, "default") // "default" is embedded: cannot fail
-	r := &Renderer{src: chain{FSSource{FS: sub, Prefix: "default"}}, sets: map[string]*set{}, inlined: map[string]string{}}
+	r := &Renderer{src: chain{FSSource{FS: sub, Prefix: "default"}}, sets: map[setKey]*set{}, inlined: map[string]string{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -75,36 +79,47 @@ func newRenderer(opts ...Option) *Renderer {
 
 // Render renders kind for v in the customer's locale (after fallback) and time zone.
 func (r *Renderer) Render(kind string, v *View) (*Rendered, error) {
-	if !knownKind(kind) {
-		return nil, fmt.Errorf("render %s: unknown kind", kind)
-	}
-	if v == nil {
-		return nil, fmt.Errorf("render %s: nil view", kind)
-	}
-	if Required(kind) && v.Offer == nil {
-		return nil, fmt.Errorf("render %s: %w", kind, ErrNoOffer)
-	}
-	s, err := r.set(v.Brand.ID, kind, v.Customer.Locale, v.Brand.DefaultLocale)
+	s, p, err := r.prepare(kind, v)
 	if err != nil {
-		return nil, fmt.Errorf("render %s/%s: %w", kind, v.Customer.Locale, err)
+		return nil, err
 	}
-	out, err := s.render(newPage(kind, s.lang, v))
+	out, err := s.render(p)
 	if err != nil {
 		return nil, fmt.Errorf("render %s/%s: %w", kind, s.lang, err)
 	}
 	return out, nil
 }
 
-// set returns the loaded set for brand × kind × locale, loading it on first use.
-func (r *Renderer) set(brand, kind, customer, brandDefault string) (*set, error) {
-	key := brand + "|" + kind + "|" + canonTag(customer) + "|" + canonTag(brandDefault)
-	r.mu.Lock()
+// prepare checks a render's arguments and returns its set and page.
+func (r *Renderer) prepare(kind string, v *View) (*set, *page, error) {
+	if !knownKind(kind) {
+		return nil, nil, fmt.Errorf("render %s: unknown kind", kind)
+	}
+	if v == nil {
+		return nil, nil, fmt.Errorf("render %s: nil view", kind)
+	}
+	if Required(kind) && v.Offer == nil {
+		return nil, nil, fmt.Errorf("render %s: %w", kind, ErrNoOffer)
+	}
+	s, err := r.set(v.Brand, kind, v.Customer.Locale, v.Brand.DefaultLocale, linesType(v.Lines))
+	if err != nil {
+		return nil, nil, fmt.Errorf("render %s/%s: %w", kind, v.Customer.Locale, err)
+	}
+	return s, newPage(kind, s.lang, v), nil
+}
+
+// set returns the loaded set for brand × kind × locale × backorder type, loading it
+// on first use.
+func (r *Renderer) set(brand Brand, kind, customer, brandDefault, typ string) (*set, error) {
+	brand.Location = nil
+	key := setKey{brand: brand, kind: kind, customer: r.canon(customer), brandDefault: r.canon(brandDefault), typ: typ}
+	r.mu.RLock()
 	s, ok := r.sets[key]
-	r.mu.Unlock()
+	r.mu.RUnlock()
 	if ok {
 		return s, nil
 	}
-	s, err := r.load(brand, kind, customer, brandDefault)
+	s, err := r.load(brand, kind, customer, brandDefault, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +131,16 @@ func (r *Renderer) set(brand, kind, customer, brandDefault string) (*set, error)
 	}
 	r.mu.Unlock()
 	return s, nil
+}
+
+// canon is canonTag, remembered per raw tag.
+func (r *Renderer) canon(tag string) string {
+	if c, ok := r.tags.Load(tag); ok {
+		return c.(string)
+	}
+	c := canonTag(tag)
+	r.tags.Store(tag, c)
+	return c
 }
 
 // inline returns the CSS-inlined form of an HTML layout, running premailer once per
@@ -136,30 +161,52 @@ func (r *Renderer) inline(src string) (string, error) {
 	return out, nil
 }
 
+// bufs are the buffers templates execute into; a rendered email's HTML is 5–10 kB,
+// so a fresh buffer would grow (and be collected) several times per render.
+var bufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
+
 func (s *set) render(p *page) (*Rendered, error) {
-	var b bytes.Buffer
+	b := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(b)
 	out := &Rendered{Locale: s.lang, Version: s.version}
-	if err := s.text.ExecuteTemplate(&b, "subject", p); err != nil {
+	if err := s.renderEmail(b, p, out); err != nil {
 		return nil, err
+	}
+	if err := s.renderSMS(b, p, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// renderEmail fills out's subject, HTML and text.
+func (s *set) renderEmail(b *bytes.Buffer, p *page, out *Rendered) error {
+	b.Reset()
+	if err := s.subject.Execute(b, p); err != nil {
+		return err
 	}
 	out.Subject = cleanSubject(b.String())
 	b.Reset()
-	if err := s.html.Execute(&b, p); err != nil {
-		return nil, err
+	if err := s.html.Execute(b, p); err != nil {
+		return err
 	}
 	out.HTML = b.String()
 	b.Reset()
-	if err := s.text.Execute(&b, p); err != nil {
-		return nil, err
+	if err := s.text.Execute(b, p); err != nil {
+		return err
 	}
-	out.Text = tidyText(b.String())
+	out.Text = tidyText(b.Bytes())
+	return nil
+}
+
+// renderSMS fills out's SMS and its segments.
+func (s *set) renderSMS(b *bytes.Buffer, p *page, out *Rendered) error {
 	b.Reset()
-	if err := s.text.ExecuteTemplate(&b, "sms", p); err != nil {
-		return nil, err
+	if err := s.sms.Execute(b, p); err != nil {
+		return err
 	}
 	out.SMS = tidySMS(b.String())
 	out.SMSSegments, out.SMSEncoding = gsm.Segments(out.SMS)
-	return out, nil
+	return nil
 }
 
 // cleanSubject makes a header-safe subject: one line, control and bidi-override
@@ -168,14 +215,19 @@ func cleanSubject(s string) string {
 	return strings.Join(strings.Fields(stripControls(s, true)), " ")
 }
 
-// tidyText trims trailing spaces and keeps at most one blank line in a row.
-func tidyText(s string) string {
-	lines := strings.Split(strings.ReplaceAll(s, "\r", ""), "\n")
-	out := make([]string, 0, len(lines))
-	blank := true
-	for _, l := range lines {
-		l = strings.TrimRight(l, " \t")
-		if l == "" {
+// tidyText drops CRs, trims trailing spaces and keeps at most one blank line in a
+// row; the text is trimmed and ends with one newline.
+func tidyText(s []byte) string {
+	out := make([]byte, 0, len(s)+1)
+	blank, first := true, true
+	for rest, more := s, true; more; {
+		var l []byte
+		l, rest, more = bytes.Cut(rest, []byte{'\n'})
+		if bytes.IndexByte(l, '\r') >= 0 {
+			l = bytes.ReplaceAll(l, []byte{'\r'}, nil)
+		}
+		l = bytes.TrimRight(l, " \t")
+		if len(l) == 0 {
 			if blank {
 				continue
 			}
@@ -183,9 +235,12 @@ func tidyText(s string) string {
 		} else {
 			blank = false
 		}
-		out = append(out, l)
+		if !first {
+			out = append(out, '\n')
+		}
+		out, first = append(out, l...), false
 	}
-	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
+	return string(append(bytes.TrimSpace(out), '\n'))
 }
 
 // tidySMS collapses the spaces of each line (no-break spaces from CLDR formats

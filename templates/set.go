@@ -13,7 +13,19 @@ import (
 type set struct {
 	lang, version string
 	html          *htmltemplate.Template
-	text          *texttemplate.Template
+	text          *texttemplate.Template // the text part; subject and sms are its blocks
+	subject, sms  *texttemplate.Template // looked up once rather than per render
+}
+
+// setKey identifies a set: brand × kind × locale chain. The whole brand is part of
+// it (but its time zone, which only moves times) because its fields are bound to
+// the templates at load: its colours in the HTML layout's CSS (bindColors), its
+// name, logo and contacts wherever the templates print them (fold.go). So is the
+// backorder type the lines share (one of seven), which the kinds' copy switches on.
+type setKey struct {
+	brand                        Brand // Location nil
+	kind, customer, brandDefault string
+	typ                          string // the lines' backorder type (page.Type), which the copy switches on
 }
 
 // emailBlocks and smsBlocks are what a kind's files must define.
@@ -22,7 +34,8 @@ var (
 	smsBlocks   = []string{"sms"}
 )
 
-func (r *Renderer) load(brand, kind, customer, brandDefault string) (*set, error) {
+func (r *Renderer) load(b Brand, kind, customer, brandDefault, typ string) (*set, error) {
+	brand := b.ID
 	chainL := localeChain(customer, brandDefault)
 	email, lang, err := r.firstLocale(brand, kind, ChannelEmail, chainL)
 	if err != nil {
@@ -46,10 +59,11 @@ func (r *Renderer) load(brand, kind, customer, brandDefault string) (*set, error
 	}
 	loc := newLocale(formatTag(lang, customer, brandDefault))
 	s := &set{lang: lang, version: version(append([]File{lh, lt, email, sms}, catFiles...))}
-	if s.html, err = r.parseHTML(lh, email, funcMap(cats, loc, true)); err != nil {
+	htmlFuncs, textFuncs := funcMap(cats, loc, true), funcMap(cats, loc, false)
+	if s.html, err = r.parseHTML(lh, email, htmlFuncs, b.Colors); err != nil {
 		return nil, err
 	}
-	if s.text, err = parseText(funcMap(cats, loc, false), lt, email, sms); err != nil {
+	if s.text, err = parseText(textFuncs, lt, email, sms); err != nil {
 		return nil, err
 	}
 	for _, b := range emailBlocks {
@@ -57,8 +71,17 @@ func (r *Renderer) load(brand, kind, customer, brandDefault string) (*set, error
 			return nil, &Problem{Path: email.Path, Line: 1, Msg: fmt.Sprintf("block %q is not defined", b)}
 		}
 	}
-	if s.text.Lookup("sms") == nil {
+	if s.sms = s.text.Lookup("sms"); s.sms == nil {
 		return nil, &Problem{Path: sms.Path, Line: 1, Msg: `block "sms" is not defined`}
+	}
+	s.subject = s.text.Lookup("subject")
+	// Escape the HTML now rather than at the first render, and evaluate once what
+	// every render of the set would compute the same (see fold.go).
+	if !r.slow {
+		consts := newPage(kind, lang, &View{Brand: b})
+		consts.Type = typ
+		foldHTML(s.html, htmlFuncs, consts)
+		foldText(s.text, textFuncs, consts, s.text.Name(), "subject", "sms")
 	}
 	return s, nil
 }
@@ -107,8 +130,8 @@ func (r *Renderer) catalogs(brand, lang string) (catalogs, []File, error) {
 }
 
 // parseHTML parses the layout as written (for exact parse errors), then its
-// CSS-inlined form, then the kind's email file.
-func (r *Renderer) parseHTML(layout, kind File, funcs map[string]any) (*htmltemplate.Template, error) {
+// CSS-inlined form bound to the brand's colours, then the kind's email file.
+func (r *Renderer) parseHTML(layout, kind File, funcs map[string]any, colors Colors) (*htmltemplate.Template, error) {
 	src := string(layout.Data)
 	if _, err := htmltemplate.New(layout.Path).Funcs(funcs).Parse(src); err != nil {
 		return nil, problemOf(err, layout.Path)
@@ -117,6 +140,9 @@ func (r *Renderer) parseHTML(layout, kind File, funcs map[string]any) (*htmltemp
 		var err error
 		if src, err = r.inline(src); err != nil {
 			return nil, &Problem{Path: layout.Path, Msg: err.Error()}
+		}
+		if !r.slow {
+			src = bindColors(src, colors)
 		}
 	}
 	t, err := htmltemplate.New(layout.Path).Option("missingkey=error").Funcs(funcs).Parse(src)
@@ -127,6 +153,21 @@ func (r *Renderer) parseHTML(layout, kind File, funcs map[string]any) (*htmltemp
 		return nil, problemOf(err, kind.Path)
 	}
 	return t, nil
+}
+
+// bindColors replaces the colour actions of an inlined HTML layout — {{$.Colors.X}},
+// which premailer copied into dozens of style attributes, and which html/template
+// would run through two escapers each at every render — with the colours
+// themselves. It is exact: $ is the page or a Button, whose Colors are both the
+// brand's validated colours (#rgb or #rrggbb, which neither the CSS filter nor the
+// attribute escaper changes), and the set is keyed by them.
+func bindColors(src string, c Colors) string {
+	c = safeColors(c)
+	return strings.NewReplacer(
+		"{{$.Colors.Primary}}", c.Primary,
+		"{{$.Colors.Text}}", c.Text,
+		"{{$.Colors.Background}}", c.Background,
+	).Replace(src)
 }
 
 // parseText parses the text layout (the root) and the kind's files.
