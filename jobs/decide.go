@@ -16,6 +16,7 @@ type decision struct {
 	shipment *templates.Shipment
 	reason   string
 	offer    *templates.Offer // legal notices
+	offerID  string
 }
 
 // decide applies an order event to o and returns the messages it calls for
@@ -67,8 +68,11 @@ func (o *orderState) backordered(at time.Time, d *event.BackorderedData) ([]deci
 	return []decision{{kind: templates.KindBackorderNotice, lines: lines, reason: reason}}, nil
 }
 
+// etaChanged records the new ETAs; whether they are news for the customer is decided
+// against what the customer was last told (etaNews), now or when the coalescing
+// window closes.
 func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decision, error) {
-	var lines []templates.Line
+	changed := false
 	for _, c := range d.Changes {
 		l := o.line(c.LineID)
 		if stale(l, at) || !open(l) {
@@ -78,18 +82,41 @@ func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decisi
 		if err != nil {
 			return nil, err
 		}
-		prev := l.ETA
 		l.StateAt = at
-		if sameTime(prev, eta) {
-			continue
+		if !sameTime(l.ETA, eta) {
+			l.ETA, changed = eta, true
 		}
-		l.ETA = eta
-		lines = append(lines, o.viewLine(c.LineID, l.BackorderedQty, eta, prev))
 	}
-	if len(lines) == 0 {
+	if !changed {
 		return nil, nil
 	}
-	return []decision{{kind: templates.KindEtaUpdate, lines: lines, reason: d.Reason}}, nil
+	return []decision{{kind: templates.KindEtaUpdate, reason: d.Reason}}, nil
+}
+
+// etaNews returns the eta_update for the open backordered lines whose ETA moved
+// materially from what the customer was last told (by at least material_eta_change,
+// or from unknown to known and back), or false when nothing is news.
+func (o *orderState) etaNews(material time.Duration, reason string) (decision, bool) {
+	var lines []templates.Line
+	for i := range o.rec.Lines {
+		l := &o.rec.Lines[i]
+		if l.BackorderedQty == 0 || !open(l) || !materialChange(l.ToldETA, l.ETA, material) {
+			continue
+		}
+		lines = append(lines, o.viewLine(l.LineID, l.BackorderedQty, l.ETA, l.ToldETA))
+	}
+	if len(lines) == 0 {
+		return decision{}, false
+	}
+	return decision{kind: templates.KindEtaUpdate, lines: lines, reason: reason}, true
+}
+
+func materialChange(told, eta *time.Time, material time.Duration) bool {
+	if told == nil || eta == nil {
+		return (told == nil) != (eta == nil)
+	}
+	diff := eta.Sub(*told)
+	return diff >= material || -diff >= material
 }
 
 func sameTime(a, b *time.Time) bool {
@@ -201,7 +228,8 @@ func (o *orderState) windowExpired(w *Worker, e *event.Event) []decision {
 	if len(lines) == 0 {
 		return nil
 	}
-	return []decision{{kind: templates.KindDelayOptionOffer, lines: lines, offer: o.newOffer(w, e, late, "")}}
+	off := o.newOffer(w, e, late, "")
+	return []decision{{kind: templates.KindDelayOptionOffer, lines: lines, offer: off, offerID: offerID(o.rec.ID, e.Key())}}
 }
 
 func viewShipment(s *event.Shipment) *templates.Shipment {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,10 @@ import (
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/store"
 )
+
+// maxCommitAttempts bounds how often one task re-decides after losing a
+// compare-and-set race on an order (docs/decisions/0002); past it asynq retries.
+const maxCommitAttempts = 8
 
 // HandleEvent handles one event task of any of the seven types.
 func (w *Worker) HandleEvent(ctx context.Context, t *asynq.Task) error {
@@ -33,17 +38,29 @@ func (w *Worker) HandleEvent(ctx context.Context, t *asynq.Task) error {
 		} else {
 			log.Info("duplicate event ignored", "source", e.Source)
 		}
+		// A crash between the commit and the enqueues leaves sends and flushes decided
+		// but not queued: queue them now (their TaskIDs make this harmless).
+		return w.resume(ctx, e.Source, e.ID)
+	}
+	if e.Restocked != nil {
+		return w.handleRestock(ctx, e)
+	}
+	for attempt := 1; ; attempt++ {
+		p := newPlan(e.Source, e.ID, w.Now())
+		if err := w.planOrderEvent(ctx, p, e); err != nil {
+			return err
+		}
+		err := w.commit(ctx, p)
+		if errors.Is(err, store.ErrConflict) && attempt < maxCommitAttempts {
+			log.Debug("order changed concurrently; deciding again", "attempt", attempt)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		log.Info("event handled", "outcome", p.commit.Outcome)
 		return nil
 	}
-	outcome, err := w.apply(ctx, e)
-	if err != nil {
-		return err
-	}
-	if err := w.Store.SetEventStatus(ctx, e.Source, e.ID, store.EventHandled, outcome, w.Now()); err != nil {
-		return fmt.Errorf("mark event handled: %w", err)
-	}
-	log.Info("event handled", "outcome", outcome)
-	return nil
 }
 
 // record remembers the event, or returns what is already remembered of it.
@@ -73,36 +90,83 @@ func hashOf(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// apply updates state and decides the event's messages; it returns a short outcome.
-func (w *Worker) apply(ctx context.Context, e *event.Event) (string, error) {
-	if e.Restocked != nil {
-		return w.applyRestock(ctx, e)
-	}
+// planOrderEvent applies an order event to its order and decides what it sends.
+func (w *Worker) planOrderEvent(ctx context.Context, p *plan, e *event.Event) error {
 	o, err := w.loadOrder(ctx, e)
 	if err != nil {
-		return "", err
+		return err
 	}
 	ds, err := w.decide(o, e)
 	if err != nil {
-		return "", err
+		return err
 	}
-	if err := w.Store.SaveOrder(ctx, o.rec); err != nil {
-		return "", fmt.Errorf("save order: %w", err)
+	ds, err = w.coalesce(ctx, p, o, e, ds)
+	if err != nil {
+		return err
 	}
-	return w.notifyAll(ctx, e, o, ds)
+	for _, d := range ds {
+		if err := w.decideNotifications(ctx, p, o, d, e.Key()); err != nil {
+			return err
+		}
+	}
+	p.commit.Orders = append(p.commit.Orders, o.rec)
+	return nil
 }
 
-// notifyAll creates and enqueues the notifications of every decision.
-func (w *Worker) notifyAll(ctx context.Context, e *event.Event, o *orderState, ds []decision) (string, error) {
-	if len(ds) == 0 {
-		return "state updated; nothing to send", nil
+// commit writes the plan in one transaction, then queues what it decided.
+func (w *Worker) commit(ctx context.Context, p *plan) error {
+	p.commit.Outcome = p.outcome()
+	stored, err := w.Store.CommitEvent(ctx, &p.commit)
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
-	var kinds []string
-	for _, d := range ds {
-		if err := w.notify(ctx, e, o, d); err != nil {
-			return "", err
+	for _, n := range stored {
+		if n.Status == store.NotificationPending {
+			if err := w.enqueueSend(ctx, n); err != nil {
+				return err
+			}
 		}
-		kinds = append(kinds, d.kind)
 	}
-	return "decided " + strings.Join(kinds, ", "), nil
+	for _, f := range p.flushes {
+		if err := w.enqueueFlush(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resume queues the pending sends of an event already handled.
+func (w *Worker) resume(ctx context.Context, source, id string) error {
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{EventSource: source, EventID: id, Status: store.NotificationPending})
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	for i := range ns {
+		if err := w.enqueueSend(ctx, &ns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plan is everything one event (or flush) decides, committed in one transaction.
+type plan struct {
+	commit  store.EventCommit
+	flushes []flushTask
+	notes   []string
+}
+
+func newPlan(source, id string, now time.Time) *plan {
+	return &plan{commit: store.EventCommit{Source: source, ID: id, At: now}}
+}
+
+func (p *plan) note(format string, args ...any) {
+	p.notes = append(p.notes, fmt.Sprintf(format, args...))
+}
+
+func (p *plan) outcome() string {
+	if len(p.notes) == 0 {
+		return "state updated; nothing to send"
+	}
+	return strings.Join(p.notes, "; ")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/channels/outbox"
@@ -34,6 +35,8 @@ brands:
     support: {email: help@acme.example}
     default_locale: en-US
     time_zone: America/New_York
+policies:
+  default: {coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 10}
 `
 
 // harness is a worker on a fresh Redis database and SQLite store, sending to an outbox.
@@ -47,12 +50,22 @@ type harness struct {
 	srv   *asynq.Server
 	// logger receives the worker's logs; nil discards them.
 	logger *slog.Logger
+	// limits, when set before start, rate-limit the channels.
+	limits map[string]jobs.Limiter
+	rdb    *redis.Client
+	worker *jobs.Worker
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts from testConfig; policy, when given, replaces its default policy
+// line, e.g. `{coalesce_window: 1s, max_updates_per_day: 2}`.
+func newHarness(t *testing.T, policy ...string) *harness {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(func(string) (string, bool) { return "", false }, config.LoadOptions{Demo: true, File: []byte(testConfig)})
+	yaml := testConfig
+	if len(policy) > 0 {
+		yaml = strings.Replace(yaml, `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 10}`, policy[0], 1)
+	}
+	cfg, err := config.Load(func(string) (string, bool) { return "", false }, config.LoadOptions{Demo: true, File: []byte(yaml)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,19 +103,23 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.rdb = redis.NewClient(&redis.Options{Addr: h.redis.Addr, DB: h.redis.DB, Username: h.redis.Username, Password: h.redis.Password})
+	h.t.Cleanup(func() { h.rdb.Close() })
 	w := &jobs.Worker{
-		Links: signer,
+		Links: signer, Redis: h.rdb, Limits: h.limits,
 		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
 		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
 		Logger:  h.logger,
 		Now:     time.Now,
 		NewID:   func() string { return fmt.Sprintf("n%06d", ids.Add(1)) },
 	}
+	h.worker = w
 	mux := asynq.NewServeMux()
 	w.Register(mux)
 	h.srv = asynq.NewServer(h.redis, asynq.Config{
 		Concurrency: 4, Queues: jobs.QueueWeights(), LogLevel: asynq.FatalLevel,
-		TaskCheckInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
+		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 50 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second,
 	})
 	if err := h.srv.Start(mux); err != nil {
 		h.t.Fatal(err)
@@ -142,10 +159,25 @@ func (h *harness) waitHandled(source, id string) {
 	h.t.Fatalf("event %s not handled in time", id)
 }
 
-// idle reports whether no notification is still pending.
+// idle reports whether no notification is still pending and no task is queued,
+// running, scheduled (a coalescing flush) or waiting to retry.
 func (h *harness) idle() bool {
 	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{Status: store.NotificationPending})
-	return err == nil && len(ns) == 0
+	if err != nil || len(ns) > 0 {
+		return false
+	}
+	in := asynq.NewInspector(h.redis)
+	defer in.Close()
+	for q := range jobs.QueueWeights() {
+		info, err := in.GetQueueInfo(q)
+		if err != nil {
+			continue // never used
+		}
+		if info.Pending+info.Active+info.Scheduled+info.Retry > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // sent lists "kind/channel" of every message in the outbox, sorted by kind.

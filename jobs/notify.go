@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
@@ -80,12 +82,13 @@ func normalAddress(channel, address string) string {
 	return address
 }
 
-// notify renders decision d, records one notification per channel and enqueues the
-// sends. A retried event finds its notifications by DedupKey and re-enqueues only
-// those not sent yet.
-func (w *Worker) notify(ctx context.Context, e *event.Event, o *orderState, d decision) error {
-	view := o.view(w, d)
-	r, err := w.Renderer.Render(d.kind, view)
+// decideNotifications renders decision d and adds one notification per channel to
+// the plan, each with what the log must say: pending (with NotBefore when held for
+// quiet hours), or suppressed with the reason — no channel, opted out, the same news
+// as the last message, or the daily cap. dedupBase names what decided it (the event,
+// or a flush), so deciding again after a crash or a lost race yields the same keys.
+func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState, d decision, dedupBase string) error {
+	r, err := w.Renderer.Render(d.kind, o.view(w, d))
 	if err != nil {
 		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
 	}
@@ -93,35 +96,100 @@ func (w *Worker) notify(ctx context.Context, e *event.Event, o *orderState, d de
 	if err != nil {
 		return err
 	}
+	fp := fingerprint(d, o.loc)
+	told := false
 	for _, rc := range rcs {
 		n := &store.Notification{
 			ID: w.NewID(), OrderID: o.rec.ID, Brand: o.rec.Brand, Kind: d.kind, Channel: rc.channel,
-			Recipient: rc.to, EventSource: e.Source, EventID: e.ID,
-			DedupKey: e.Key() + "|" + o.rec.ID + "|" + d.kind + "|" + rc.channel,
+			Recipient: rc.to, EventSource: p.commit.Source, EventID: p.commit.ID,
+			DedupKey: dedupBase + "|" + o.rec.ID + "|" + d.kind + "|" + rc.channel,
 			Status:   store.NotificationPending, Subject: r.Subject, Body: r.Text, HTML: r.HTML,
-			CreatedAt: w.Now(), UpdatedAt: w.Now(),
+			Fingerprint: fp, TemplateVersion: r.Version, CreatedAt: w.Now(), UpdatedAt: w.Now(),
 		}
 		if rc.channel == store.ChannelSMS {
 			n.Subject, n.Body, n.HTML = "", r.SMS, ""
 		}
-		n.TemplateVersion, n.ContentHash = r.Version, hashOf([]byte(n.Subject+"\x00"+n.Body+"\x00"+n.HTML))
-		if rc.suppressed != "" {
-			n.Status, n.Reason = store.NotificationSuppressed, rc.suppressed
-		}
-		existing, created, err := w.Store.CreateNotification(ctx, n)
-		if err != nil {
-			return fmt.Errorf("record notification: %w", err)
-		}
-		if !created {
-			n = existing
-		}
-		if n.Status == store.NotificationPending {
-			if err := w.enqueueSend(ctx, n); err != nil {
+		n.ContentHash = hashOf([]byte(n.Subject + "\x00" + n.Body + "\x00" + n.HTML))
+		why := rc.suppressed
+		if why == "" {
+			if why, err = w.holdBack(ctx, o, n); err != nil {
 				return err
 			}
 		}
+		if why != "" {
+			n.Status, n.Reason = store.NotificationSuppressed, why
+		} else {
+			told = true
+			w.quietHours(o, n)
+		}
+		p.commit.Notifications = append(p.commit.Notifications, n)
+	}
+	if told {
+		o.markTold(d)
+		p.note("decided %s", d.kind)
+	} else {
+		p.note("%s not sent", d.kind)
 	}
 	return nil
+}
+
+// holdBack applies the "no repeats" rule and the daily cap (CONTRACT.md §4, §6) to a
+// notification that could go out; it returns why not, or "".
+func (w *Worker) holdBack(ctx context.Context, o *orderState, n *store.Notification) (string, error) {
+	last, err := w.Store.LastNotification(ctx, n.OrderID, n.Kind, n.Channel, n.Recipient)
+	switch {
+	case err == nil && last.Fingerprint == n.Fingerprint:
+		return "deduplicated: same news as notification " + last.ID, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", fmt.Errorf("last notification: %w", err)
+	}
+	if !capped(n.Kind) {
+		return "", nil
+	}
+	pol := w.Config.Policies.For(o.rec.Brand)
+	count, err := w.Store.CountSince(ctx, n.Channel, n.Recipient, updateKinds(), w.Now().Add(-24*time.Hour))
+	if err != nil {
+		return "", fmt.Errorf("count updates: %w", err)
+	}
+	if count >= pol.MaxUpdatesPerDay {
+		return fmt.Sprintf("capped: %d updates in the last 24 h (max_updates_per_day %d)", count, pol.MaxUpdatesPerDay), nil
+	}
+	return "", nil
+}
+
+// capped reports whether kind is held back once the daily cap is reached: every
+// update counts toward it, but backorder_notice and shipped always go out, and legal
+// notices are never capped.
+func capped(kind string) bool {
+	return !templates.Required(kind) && kind != templates.KindBackorderNotice && kind != templates.KindShipped
+}
+
+// quietHours holds an SMS decided during the customer's quiet hours until they end
+// (email is not held).
+func (w *Worker) quietHours(o *orderState, n *store.Notification) {
+	q := w.Config.Policies.For(o.rec.Brand).QuietHours
+	if n.Channel != store.ChannelSMS || !q.Enabled() {
+		return
+	}
+	now := w.Now().In(o.customerLoc())
+	if end, ok := quietEnd(q, now); ok {
+		n.NotBefore = &end
+		n.Reason = "held for quiet hours until " + end.Format("15:04 MST")
+	}
+}
+
+// quietEnd returns when the quiet hours that now falls in end, if it falls in them.
+func quietEnd(q config.QuietHours, now time.Time) (time.Time, bool) {
+	minute := now.Hour()*60 + now.Minute()
+	if !q.Contains(minute) {
+		return time.Time{}, false
+	}
+	y, m, d := now.Date()
+	end := time.Date(y, m, d, q.End/60, q.End%60, 0, 0, now.Location())
+	if !end.After(now) {
+		end = time.Date(y, m, d+1, q.End/60, q.End%60, 0, 0, now.Location())
+	}
+	return end, true
 }
 
 // TypeSend is the task that sends one notification.
@@ -143,7 +211,11 @@ func NewSendTask(n *store.Notification) (*asynq.Task, []asynq.Option, error) {
 	if templates.Required(n.Kind) {
 		queue = QueueCritical
 	}
-	return asynq.NewTask(TypeSend, payload), []asynq.Option{asynq.TaskID("send:" + n.ID), asynq.Queue(queue)}, nil
+	opts := []asynq.Option{asynq.TaskID("send:" + n.ID), asynq.Queue(queue)}
+	if n.NotBefore != nil {
+		opts = append(opts, asynq.ProcessAt(*n.NotBefore))
+	}
+	return asynq.NewTask(TypeSend, payload), opts, nil
 }
 
 func (w *Worker) enqueueSend(ctx context.Context, n *store.Notification) error {

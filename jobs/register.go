@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/config"
@@ -19,17 +20,28 @@ import (
 // Store is what the worker needs of the store.
 type Store interface {
 	RecordEvent(ctx context.Context, e *store.EventRecord) (*store.EventRecord, bool, error)
-	SetEventStatus(ctx context.Context, source, id, status, outcome string, at time.Time) error
 	GetOrder(ctx context.Context, id string) (*store.Order, error)
-	SaveOrder(ctx context.Context, o *store.Order) error
-	OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error)
-	CreateNotification(ctx context.Context, n *store.Notification) (*store.Notification, bool, error)
+	GetOrders(ctx context.Context, ids []string) ([]*store.Order, error)
+	CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store.Notification, error)
+	AllocateRestock(ctx context.Context, restockSource, restockID, brand, sku string, quantity int, at time.Time) ([]store.Allocation, error)
+	Pending(ctx context.Context, orderID, kind string) (*store.PendingMessage, error)
+	LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*store.Notification, error)
+	CountSince(ctx context.Context, channel, recipient string, kinds []string, since time.Time) (int, error)
 	GetNotification(ctx context.Context, id string) (*store.Notification, error)
 	UpdateNotification(ctx context.Context, n *store.Notification) error
-	AddAttempt(ctx context.Context, a *store.Attempt) error
 	ListNotifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error)
+	AddAttempt(ctx context.Context, a *store.Attempt) error
+	ClaimSend(ctx context.Context, key, notificationID string, at time.Time) (*store.SendClaim, bool, error)
+	CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error
+	ReleaseSend(ctx context.Context, key string) error
 	Suppressions(ctx context.Context, channel, address string) ([]store.Suppression, error)
 	AddSuppression(ctx context.Context, s *store.Suppression) error
+}
+
+// Limiter is a provider rate limit: Take says whether a message may go now, or how
+// long until one may.
+type Limiter interface {
+	Take(ctx context.Context) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Enqueuer is the part of asynq.Client the worker uses.
@@ -47,7 +59,12 @@ type Worker struct {
 	Senders  map[string]channels.Sender
 	Enqueuer Enqueuer
 	// Links signs the /o/, /c/ and /u/ links in messages.
-	Links  *links.Signer
+	Links *links.Signer
+	// Redis holds the live send claims; nil keeps only the durable ones (tests).
+	Redis redis.UniversalClient
+	// Limits are the provider rate limits by channel, shared by all workers; a channel
+	// without one is not limited.
+	Limits map[string]Limiter
 	Logger *slog.Logger
 	Now    func() time.Time
 	NewID  func() string
@@ -61,6 +78,8 @@ func (w *Worker) Register(mux *asynq.ServeMux) {
 		r.handle(t, asynq.HandlerFunc(w.HandleEvent))
 	}
 	r.handle(TypeSend, asynq.HandlerFunc(w.HandleSend))
+	r.handle(TypeFlush, asynq.HandlerFunc(w.HandleFlush))
+	r.handle(TypeRestockBatch, asynq.HandlerFunc(w.HandleRestockBatch))
 	mux.Use(w.logMiddleware)
 }
 

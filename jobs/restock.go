@@ -3,88 +3,150 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
 )
 
-// applyRestock allocates a restock's quantity to open backorders of its SKU, oldest
-// order first; each order whose backordered quantity of that SKU is then fully covered
-// gets restock_notice (CONTRACT.md §3).
-func (w *Worker) applyRestock(ctx context.Context, e *event.Event) (string, error) {
-	r := e.Restocked
-	obs, err := w.Store.OpenBackorders(ctx, r.Brand, r.SKU)
-	if err != nil {
-		return "", fmt.Errorf("open backorders of %s/%s: %w", r.Brand, r.SKU, err)
-	}
-	remaining := r.Quantity
-	var orderIDs []string
-	take := map[string]map[string]int{} // order → line → quantity allocated now
-	for _, ob := range obs {
-		if remaining == 0 {
-			break
-		}
-		n := min(remaining, ob.Missing)
-		remaining -= n
-		if take[ob.OrderID] == nil {
-			take[ob.OrderID] = map[string]int{}
-			orderIDs = append(orderIDs, ob.OrderID)
-		}
-		take[ob.OrderID][ob.LineID] += n
-	}
-	notified := 0
-	for _, id := range orderIDs {
-		sent, err := w.allocate(ctx, e, id, take[id])
-		if err != nil {
-			return "", err
-		}
-		if sent {
-			notified++
-		}
-	}
-	return fmt.Sprintf("allocated %d of %d to %d orders; %d notified", r.Quantity-remaining, r.Quantity, len(orderIDs), notified), nil
+// TypeRestockBatch decides restock_notice for one batch of the orders a restock
+// allocated stock to; batches run on the low queue so a restock of a popular SKU does
+// not hold up other customers' news.
+const TypeRestockBatch = "restock.batch"
+
+// RestockBatchSize is how many orders one restock.batch task handles.
+const RestockBatchSize = 500
+
+// RestockBatchPayload names the restock event and the orders of one batch.
+type RestockBatchPayload struct {
+	Source string   `json:"source"`
+	ID     string   `json:"id"`
+	SKU    string   `json:"sku"`
+	Orders []string `json:"orders"`
 }
 
-// allocate adds the allocations to one order and notifies it when every backordered
-// line of the SKU is covered.
-func (w *Worker) allocate(ctx context.Context, e *event.Event, orderID string, lines map[string]int) (bool, error) {
-	rec, err := w.Store.GetOrder(ctx, orderID)
+// handleRestock allocates the restock's quantity to open backorders of its SKU, oldest
+// order first, in one transaction (idempotent per restock, so a retry allocates
+// nothing twice), then queues the notice batches and marks the event handled. A crash
+// anywhere re-runs to the same allocations and the same batch TaskIDs.
+func (w *Worker) handleRestock(ctx context.Context, e *event.Event) error {
+	r := e.Restocked
+	allocs, err := w.Store.AllocateRestock(ctx, e.Source, e.ID, r.Brand, r.SKU, r.Quantity, e.Time) // state_at: the restock's time, so older events stay stale and newer ones apply
 	if err != nil {
-		return false, fmt.Errorf("load order %s: %w", orderID, err)
+		return fmt.Errorf("allocate %s/%s: %w", r.Brand, r.SKU, err)
 	}
-	o, err := w.stateOf(rec)
+	var orders []string
+	seen := map[string]bool{}
+	allocated := 0
+	for _, a := range allocs {
+		allocated += a.Quantity
+		if !seen[a.OrderID] {
+			seen[a.OrderID] = true
+			orders = append(orders, a.OrderID)
+		}
+	}
+	batches := 0
+	for start := 0; start < len(orders); start += RestockBatchSize {
+		batch := orders[start:min(start+RestockBatchSize, len(orders))]
+		if err := w.enqueueRestockBatch(ctx, e, batches, batch); err != nil {
+			return err
+		}
+		batches++
+	}
+	p := newPlan(e.Source, e.ID, w.Now())
+	p.note("allocated %d of %d to %d orders; %d notice batches", allocated, r.Quantity, len(orders), batches)
+	if err := w.commit(ctx, p); err != nil {
+		return err
+	}
+	w.log(ctx).Info("restock allocated", "sku", r.SKU, "orders", len(orders), "batches", batches)
+	return nil
+}
+
+func (w *Worker) enqueueRestockBatch(ctx context.Context, e *event.Event, n int, orders []string) error {
+	payload, err := json.Marshal(RestockBatchPayload{Source: e.Source, ID: e.ID, SKU: e.Restocked.SKU, Orders: orders})
 	if err != nil {
-		return false, err
+		return err
 	}
-	covered := true
-	var views []templates.Line
-	for i := range rec.Lines {
-		l := &rec.Lines[i]
-		if l.SKU != e.Restocked.SKU || l.State != store.LineBackordered {
+	id := fmt.Sprintf("restock:%s:%d", e.Key(), n)
+	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(TypeRestockBatch, payload), asynq.TaskID(id), asynq.Queue(QueueLow))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
+// HandleRestockBatch decides restock_notice for each order of the batch whose
+// backordered quantity of the SKU is now fully covered (CONTRACT.md §3).
+func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
+	var bp RestockBatchPayload
+	if err := json.Unmarshal(t.Payload(), &bp); err != nil || bp.ID == "" {
+		return fmt.Errorf("bad %s payload: %w", TypeRestockBatch, asynq.SkipRetry)
+	}
+	for attempt := 1; ; attempt++ {
+		p, err := w.planRestockBatch(ctx, bp)
+		if err != nil {
+			return err
+		}
+		err = w.commit(ctx, p)
+		if errors.Is(err, store.ErrConflict) && attempt < maxCommitAttempts {
 			continue
 		}
-		l.AllocatedQty = min(l.BackorderedQty, l.AllocatedQty+lines[l.LineID])
-		if l.AllocatedQty < l.BackorderedQty {
-			covered = false
+		return err
+	}
+}
+
+func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (*plan, error) {
+	recs, err := w.Store.GetOrders(ctx, bp.Orders)
+	if err != nil {
+		return nil, fmt.Errorf("load batch: %w", err)
+	}
+	p := newPlan(bp.Source, bp.ID, w.Now())
+	p.commit.LeaveStatus = true
+	base := "restock:" + event.Key(bp.Source, bp.ID)
+	for _, rec := range recs {
+		o, err := w.stateOf(rec)
+		if err != nil {
+			return nil, err
+		}
+		d, ok := o.restockNews(bp.SKU)
+		if !ok {
 			continue
 		}
-		l.State = store.LineAllocated
-		if e.Time.After(l.StateAt) {
-			l.StateAt = e.Time
+		if err := w.decideNotifications(ctx, p, o, d, base); err != nil {
+			return nil, err
 		}
-		views = append(views, o.viewLine(l.LineID, l.BackorderedQty, nil, nil))
+		p.commit.Orders = append(p.commit.Orders, rec)
 	}
-	rec.UpdatedAt = w.Now()
-	if err := w.Store.SaveOrder(ctx, rec); err != nil {
-		return false, fmt.Errorf("save order %s: %w", orderID, err)
+	return p, nil
+}
+
+// restockNews is the restock_notice of an order whose backordered lines of sku are
+// all covered now, with those lines.
+func (o *orderState) restockNews(sku string) (decision, bool) {
+	if o.rec.State != store.OrderOpen {
+		return decision{}, false
 	}
-	if !covered || len(views) == 0 {
-		return false, nil
+	var lines []templates.Line
+	for _, l := range o.rec.Lines {
+		if l.SKU != sku || l.BackorderedQty == 0 {
+			continue
+		}
+		switch l.State {
+		case store.LineBackordered, store.LineAwaiting:
+			if l.AllocatedQty < l.BackorderedQty {
+				return decision{}, false // not all of it yet
+			}
+		case store.LineAllocated:
+			lines = append(lines, o.viewLine(l.LineID, l.BackorderedQty, nil, nil))
+		}
 	}
-	return true, w.notify(ctx, e, o, decision{kind: templates.KindRestockNotice, lines: views})
+	return decision{kind: templates.KindRestockNotice, lines: lines}, len(lines) > 0
 }
 
 // stateOf rebuilds the orderState of a stored order from its snapshot.
@@ -93,13 +155,22 @@ func (w *Worker) stateOf(rec *store.Order) (*orderState, error) {
 	if err := json.Unmarshal(rec.Snapshot, &snap); err != nil {
 		return nil, fmt.Errorf("order %s snapshot: %w", rec.ID, err)
 	}
-	brand, ok := w.Config.Brand(rec.Brand)
+	brand, loc, err := w.brandOf(rec.Brand)
+	if err != nil {
+		return nil, err
+	}
+	return &orderState{rec: rec, snap: &snap, brand: brand, loc: loc}, nil
+}
+
+// brandOf returns a configured brand and its time zone.
+func (w *Worker) brandOf(id string) (*config.Brand, *time.Location, error) {
+	brand, ok := w.Config.Brand(id)
 	if !ok {
-		return nil, fmt.Errorf("brand %q is not configured", rec.Brand)
+		return nil, nil, fmt.Errorf("brand %q is not configured", id)
 	}
 	loc, err := time.LoadLocation(brand.TimeZone)
 	if err != nil {
-		return nil, fmt.Errorf("brand %s time zone: %w", brand.ID, err)
+		return nil, nil, fmt.Errorf("brand %s time zone: %w", brand.ID, err)
 	}
-	return &orderState{rec: rec, snap: &snap, brand: brand, loc: loc}, nil
+	return brand, loc, nil
 }

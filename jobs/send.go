@@ -51,8 +51,18 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return w.fail(ctx, n, channels.Permanent("", err), log)
 	}
+	key := claimKey(n)
+	proceed, err := w.claim(ctx, n, key, log)
+	if err != nil || !proceed {
+		return err
+	}
+	if err := w.waitRate(ctx, n.Channel); err != nil {
+		w.releaseClaim(ctx, key, log)
+		return err
+	}
 	receipt, err := w.Senders[n.Channel].Send(ctx, msg)
 	if err != nil {
+		w.releaseClaim(ctx, key, log)
 		if channels.IsPermanent(err) {
 			return w.fail(ctx, n, err, log)
 		}
@@ -61,8 +71,8 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	}
 	at := receipt.AcceptedAt
 	n.Status, n.ProviderID, n.SentAt, n.UpdatedAt = store.NotificationSent, receipt.ProviderID, &at, w.Now()
-	if err := w.Store.UpdateNotification(ctx, n); err != nil {
-		return fmt.Errorf("record sent %s: %w", n.ID, err)
+	if err := w.commitClaim(ctx, n, key); err != nil {
+		return err
 	}
 	w.attempt(ctx, n, "sent", nil, receipt.ProviderID, log)
 	log.Info("notification sent", "segments", receipt.Segments)

@@ -39,13 +39,9 @@ func (o *orderState) line(id string) *store.OrderLine {
 // (unless the event is older than the newest one already applied).
 func (w *Worker) loadOrder(ctx context.Context, e *event.Event) (*orderState, error) {
 	od := e.OrderData()
-	brand, ok := w.Config.Brand(od.Brand)
-	if !ok {
-		return nil, fmt.Errorf("brand %q is not configured", od.Brand)
-	}
-	loc, err := time.LoadLocation(brand.TimeZone)
+	brand, loc, err := w.brandOf(od.Brand)
 	if err != nil {
-		return nil, fmt.Errorf("brand %s time zone: %w", brand.ID, err)
+		return nil, err
 	}
 	rec, err := w.Store.GetOrder(ctx, od.Order.ID)
 	switch {

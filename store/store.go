@@ -158,6 +158,9 @@ type OpenBackorder struct {
 // OrderStore keeps orders and their lines.
 type OrderStore interface {
 	GetOrder(ctx context.Context, id string) (*Order, error)
+	// GetOrders returns the orders with these ids that exist, in no particular order
+	// (one query, for batches).
+	GetOrders(ctx context.Context, ids []string) ([]*Order, error)
 	// SaveOrder inserts or replaces the order and all of its lines. A replace keeps the
 	// first save's CreatedAt. GetOrder returns Lines in the order they were saved, and
 	// Snapshot equal as JSON (Postgres stores jsonb, which does not keep bytes).
@@ -233,7 +236,9 @@ type NotificationFilter struct {
 	OrderID string
 	Status  string
 	Kind    string
-	Limit   int // 0 means no limit
+	// EventSource and EventID select the notifications one event decided.
+	EventSource, EventID string
+	Limit                int // 0 means no limit
 }
 
 // NotificationStore is the notification log.
@@ -280,6 +285,9 @@ type EventCommit struct {
 	// Pending coalesced messages to upsert, and those to delete (by order and kind).
 	UpsertPending []PendingMessage
 	DeletePending []PendingKey
+	// LeaveStatus leaves the event's status as it is (a flush or a batch committing
+	// on behalf of an event already handled keeps its outcome).
+	LeaveStatus bool
 }
 
 // Allocation is restock stock given to one order line.
@@ -339,6 +347,18 @@ type WorkStore interface {
 	CommitEvent(ctx context.Context, c *EventCommit) ([]*Notification, error)
 	// Allocations returns the allocations of a restock that exist already.
 	Allocations(ctx context.Context, restockSource, restockID string) ([]Allocation, error)
+	// AllocateRestock allocates quantity of brand's sku to open backordered lines,
+	// oldest order (placed_at, then order id, line id) first, in one transaction:
+	// each line gets min(what is left, backordered_qty - allocated_qty); a line whose
+	// backordered quantity is then fully allocated moves to LineAllocated; every
+	// touched order's version is bumped; the allocations are recorded. It is
+	// idempotent per restock: when allocations of (restockSource, restockID) exist
+	// already it changes nothing and returns them. Concurrent restocks of one SKU are
+	// serialised by the database, so stock is never allocated twice. Allocations come
+	// back oldest order first. at is the restock's (CloudEvents) time: a line moved to
+	// LineAllocated gets StateAt = at unless its StateAt is later; touched orders get
+	// UpdatedAt = now.
+	AllocateRestock(ctx context.Context, restockSource, restockID, brand, sku string, quantity int, at time.Time) ([]Allocation, error)
 	// Pending returns a coalesced message, ErrNotFound if none.
 	Pending(ctx context.Context, orderID, kind string) (*PendingMessage, error)
 	// ClaimSend inserts a claim for key if none exists and returns claimed=true;

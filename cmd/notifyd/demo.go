@@ -141,7 +141,7 @@ func (p *program) runDemo(ctx context.Context, f demoFlags, cfg *config.Config, 
 	result := make(chan error, 1)
 	started := func(addr string) {
 		go func() {
-			err := replay(ctx, st, q, events)
+			err := replay(ctx, st, q, redisOpt, events)
 			if err == nil && f.once {
 				err = waitDrained(ctx, st, redisOpt, events)
 			}
@@ -193,14 +193,19 @@ func (p *program) demoEvents(f demoFlags, cfg *config.Config) ([]*event.Event, e
 }
 
 // replay sends the events through the same ingestion as HTTP and `enqueue`, one at a
-// time in the order given, each once the previous one is handled — as a shop's systems
-// would over time.
-func replay(ctx context.Context, st store.Store, q *asynq.Client, events []*event.Event) error {
+// time in the order given, each once the previous one has played out — handled, its
+// messages sent, its coalescing window closed — as a shop's systems would over days.
+func replay(ctx context.Context, st store.Store, q *asynq.Client, redisOpt asynq.RedisConnOpt, events []*event.Event) error {
+	in := asynq.NewInspector(redisOpt)
+	defer in.Close()
 	for _, e := range events {
 		if _, err := jobs.Ingest(ctx, st, q, []*event.Event{e}, time.Now()); err != nil {
 			return err
 		}
 		if err := waitHandled(ctx, st, e, 15*time.Second); err != nil {
+			return err
+		}
+		if err := waitQueues(ctx, in, 15*time.Second); err != nil {
 			return err
 		}
 	}

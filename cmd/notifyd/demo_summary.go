@@ -26,7 +26,12 @@ func waitDrained(ctx context.Context, st store.Store, redisOpt asynq.RedisConnOp
 	}
 	in := asynq.NewInspector(redisOpt)
 	defer in.Close()
-	deadline := time.Now().Add(50 * time.Second)
+	return waitQueues(ctx, in, 50*time.Second)
+}
+
+// waitQueues waits until no task is pending, running, retrying or due within a minute.
+func waitQueues(ctx context.Context, in *asynq.Inspector, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
 	for {
 		busy, err := queuesBusy(in)
 		if err != nil {
@@ -36,7 +41,7 @@ func waitDrained(ctx context.Context, st store.Store, redisOpt asynq.RedisConnOp
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("demo: queues not drained within 50s")
+			return fmt.Errorf("demo: queues not drained within %s", limit)
 		}
 		select {
 		case <-ctx.Done():

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+	"github.com/hibiken/asynq"
 
 	"github.com/notifyd/notifyd/internal/testmailpit"
 	"github.com/notifyd/notifyd/internal/twiliofake"
@@ -86,16 +87,23 @@ func startRun(t *testing.T, env map[string]string) (base, token string) {
 	return base, token
 }
 
-// waitSettled waits until the event is handled and none of its notifications is
-// pending any more.
-func waitSettled(t *testing.T, st store.Store, source, id string) {
+// waitSettled waits until the event is handled, none of its notifications is pending
+// and no task is queued or due within a minute (coalescing flushes included).
+func waitSettled(t *testing.T, env map[string]string, st store.Store, source, id string) {
 	t.Helper()
+	opt, err := asynq.ParseRedisURI(env["NOTIFYD_REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := asynq.NewInspector(opt)
+	defer in.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		rec, err := st.GetEvent(context.Background(), source, id)
 		if err == nil && rec.Status == store.EventHandled {
 			pending, err := st.ListNotifications(context.Background(), store.NotificationFilter{Status: store.NotificationPending})
-			if err == nil && len(pending) == 0 {
+			busy, _ := queuesBusy(in)
+			if err == nil && len(pending) == 0 && !busy {
 				return
 			}
 		}
@@ -121,7 +129,7 @@ func TestRunSendsForReal(t *testing.T) {
 		}
 		var e struct{ ID, Source string }
 		mustUnmarshal(t, line, &e)
-		waitSettled(t, st, e.Source, e.ID)
+		waitSettled(t, env, st, e.Source, e.ID)
 	}
 
 	// Email: every expected message once, each DKIM-signed and valid.
@@ -248,7 +256,7 @@ func TestRunRetriesTemporaryEmailFailures(t *testing.T) {
 		email = findNotification(t, st, "ord_1001", store.ChannelEmail)
 	}
 	mp.ResetChaos(t)
-	waitSettled(t, st, "https://shop.example/acme", "evt_acme_0001")
+	waitSettled(t, env, st, "https://shop.example/acme", "evt_acme_0001")
 	if n := mp.Count(t); n != 1 {
 		t.Errorf("Mailpit holds %d messages, want exactly 1", n)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/store"
@@ -67,7 +68,12 @@ func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisCo
 			return err
 		}
 		defer closeSenders()
-		w, err := newWorker(s.cfg, s.st, s.q, snd, s.log)
+		rdb, ok := redisOpt.MakeRedisClient().(redis.UniversalClient)
+		if !ok {
+			return fmt.Errorf("NOTIFYD_REDIS_URL: unsupported connection type %T", redisOpt)
+		}
+		defer rdb.Close()
+		w, err := newWorker(s.cfg, s.st, s.q, rdb, snd, s.log)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/channels/email"
@@ -23,6 +24,7 @@ import (
 	"github.com/notifyd/notifyd/httpapi"
 	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/links"
+	"github.com/notifyd/notifyd/ratelimit"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/postgres"
 	"github.com/notifyd/notifyd/store/sqlite"
@@ -161,8 +163,9 @@ func smsConfig(cfg *config.Config, log *slog.Logger) sms.Config {
 	return sc
 }
 
-// newWorker builds the asynq handlers' shared state.
-func newWorker(cfg *config.Config, st store.Store, q *asynq.Client, snd map[string]channels.Sender, log *slog.Logger) (*jobs.Worker, error) {
+// newWorker builds the asynq handlers' shared state. rdb holds the live send claims
+// and the provider rate limits shared by every worker.
+func newWorker(cfg *config.Config, st store.Store, q *asynq.Client, rdb redis.UniversalClient, snd map[string]channels.Sender, log *slog.Logger) (*jobs.Worker, error) {
 	r, err := templates.New(templates.WithDir(cfg.TemplatesDir))
 	if err != nil {
 		return nil, err
@@ -171,8 +174,16 @@ func newWorker(cfg *config.Config, st store.Store, q *asynq.Client, snd map[stri
 	if err != nil {
 		return nil, err
 	}
+	// The worker's clock drives the buckets: the demo's embedded Redis has no clock of
+	// its own, and host clock skew can only slow sending down (ratelimit's doc).
+	clock := ratelimit.WithClock(time.Now)
 	return &jobs.Worker{
 		Store: st, Config: cfg, Renderer: r, Senders: snd, Enqueuer: q, Links: signer, Logger: log,
+		Redis: rdb,
+		Limits: map[string]jobs.Limiter{
+			channels.Email: ratelimit.New(rdb, "notifyd:rate:email", cfg.EmailRate, 0, clock),
+			channels.SMS:   ratelimit.New(rdb, "notifyd:rate:sms", cfg.SMSRate, 0, clock),
+		},
 		Now: time.Now, NewID: newID,
 	}, nil
 }
@@ -215,13 +226,20 @@ func workerConfig(cfg *config.Config, log *slog.Logger) asynq.Config {
 		TaskCheckInterval:        100 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
 		RetryDelayFunc:           retryDelay,
+		IsFailure: func(err error) bool {
+			_, wait := jobs.Backoff(err)
+			return !wait
+		},
 	}
 }
 
 // retryDelay backs off exponentially from one second to ten minutes, with up to 20 %
 // jitter so retries of a burst spread out. asynq's default starts at 15 s and grows
 // with n⁴, too slow for a customer waiting on news after a brief SMTP hiccup.
-func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if after, ok := jobs.Backoff(err); ok {
+		return after + time.Duration(mrand.Int64N(int64(time.Second)))
+	}
 	d := 10 * time.Minute
 	if n < 10 {
 		d = min(d, time.Second<<n)

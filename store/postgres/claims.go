@@ -112,11 +112,7 @@ func (s *Store) Allocations(ctx context.Context, restockSource, restockID string
 	if err != nil {
 		return nil, fmt.Errorf("postgres: allocations of %s/%s: %w", restockSource, restockID, err)
 	}
-	out, err := collect(rows, func(row scanner) (*store.Allocation, error) {
-		var a store.Allocation
-		err := row.Scan(&a.RestockSource, &a.RestockID, &a.OrderID, &a.LineID, &a.Quantity)
-		return &a, err
-	})
+	out, err := collect(rows, scanAllocation)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: allocations of %s/%s: %w", restockSource, restockID, err)
 	}

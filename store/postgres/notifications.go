@@ -110,6 +110,7 @@ func (s *Store) ListNotifications(ctx context.Context, f store.NotificationFilte
 	var args []any
 	for _, c := range []struct{ col, val string }{
 		{"order_id", f.OrderID}, {"status", f.Status}, {"kind", f.Kind},
+		{"event_source", f.EventSource}, {"event_id", f.EventID},
 	} {
 		if c.val != "" {
 			args = append(args, c.val)

@@ -41,6 +41,64 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
 	return o, nil
 }
 
+// GetOrders returns the orders with these ids that exist, by id, with their lines:
+// one query for the orders and one for all their lines, in one REPEATABLE READ
+// snapshot.
+func (s *Store) GetOrders(ctx context.Context, ids []string) ([]*store.Order, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []*store.Order
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT `+orderCols+` FROM orders
+				WHERE id = ANY($1) ORDER BY id`, ids)
+			if err != nil {
+				return err
+			}
+			if out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Order, error) {
+				return scanOrder(row)
+			}); err != nil || len(out) == 0 {
+				return err
+			}
+			byID := make(map[string]*store.Order, len(out))
+			for _, o := range out {
+				byID[o.ID] = o
+			}
+			rows, err = tx.Query(ctx, `SELECT order_id, `+lineCols+` FROM order_lines
+				WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var orderID string
+				l, err := scanLine(prefixed{rows, &orderID})
+				if err != nil {
+					return err
+				}
+				if o := byID[orderID]; o != nil {
+					o.Lines = append(o.Lines, *l)
+				}
+			}
+			return rows.Err()
+		})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %d orders: %w", len(ids), mapErr(err))
+	}
+	return out, nil
+}
+
+// prefixed scans one more leading column into first before the columns asked for.
+type prefixed struct {
+	row   scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error {
+	return p.row.Scan(append([]any{p.first}, dest...)...)
+}
+
 func scanOrder(row scanner) (*store.Order, error) {
 	var o store.Order
 	var snapshot []byte

@@ -101,3 +101,7 @@ func TestConformance(t *testing.T) {
 func BenchmarkCommitEvent(b *testing.B) {
 	storetest.BenchmarkCommitEvent(b, func(tb testing.TB) store.Store { return openTest(tb) })
 }
+
+func BenchmarkAllocateRestock100k(b *testing.B) {
+	storetest.BenchmarkAllocateRestock100k(b, func(tb testing.TB) store.Store { return openTest(tb) })
+}

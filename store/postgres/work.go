@@ -72,7 +72,7 @@ const deadlockDetected = "40P01"
 // CommitEvent writes everything one handled event changes in one transaction and,
 // but for notifications whose dedup key exists, one round trip: a pgx.Batch of
 // statements that each write all their rows (unnest). In order: the event's status
-// (store.ErrNotFound if the event is absent), the orders with compare-and-set on
+// (store.ErrNotFound if the event is absent; skipped with c.LeaveStatus), the orders with compare-and-set on
 // Version (store.ErrConflict when one changed since it was read, or when a new one
 // exists), their lines, the allocations, the notifications, the pending messages to
 // upsert and then those to delete. Any error rolls everything back and leaves c as
@@ -81,13 +81,15 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 	var out []*store.Notification
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var b pgx.Batch
-		b.Queue(handleEvent, store.EventHandled, ts(c.At), c.Outcome, c.Source, c.ID).
-			Exec(func(tag pgconn.CommandTag) error {
-				if tag.RowsAffected() != 1 {
-					return fmt.Errorf("event: %w", store.ErrNotFound)
-				}
-				return nil
-			})
+		if !c.LeaveStatus {
+			b.Queue(handleEvent, store.EventHandled, ts(c.At), c.Outcome, c.Source, c.ID).
+				Exec(func(tag pgconn.CommandTag) error {
+					if tag.RowsAffected() != 1 {
+						return fmt.Errorf("event: %w", store.ErrNotFound)
+					}
+					return nil
+				})
+		}
 		queueOrders(&b, c.Orders)
 		if len(c.Allocations) > 0 {
 			rows := make([][]any, len(c.Allocations))

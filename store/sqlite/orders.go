@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/notifyd/notifyd/store"
@@ -78,16 +79,96 @@ func getLines(ctx context.Context, tx *sql.Tx, orderID string) ([]store.OrderLin
 	defer rows.Close()
 	var lines []store.OrderLine
 	for rows.Next() {
-		var l store.OrderLine
-		err := rows.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
-			&l.AllocatedQty, &l.ShippedQty, nullTimeCol{&l.ETA}, nullTimeCol{&l.ToldETA}, &l.BackorderType,
-			timeCol{&l.StateAt})
+		l, err := scanLine(rows)
 		if err != nil {
 			return nil, err
 		}
-		lines = append(lines, l)
+		lines = append(lines, *l)
 	}
 	return lines, rows.Err()
+}
+
+func scanLine(row scanner) (*store.OrderLine, error) {
+	var l store.OrderLine
+	err := row.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
+		&l.AllocatedQty, &l.ShippedQty, nullTimeCol{&l.ETA}, nullTimeCol{&l.ToldETA}, &l.BackorderType,
+		timeCol{&l.StateAt})
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// GetOrders returns the orders with these ids that exist, by id, with their lines:
+// one query for the orders and one for all their lines, in one read transaction. The
+// ids go as one JSON array (json_each), so there is no limit on their number.
+func (s *Store) GetOrders(ctx context.Context, ids []string) ([]*store.Order, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out, err := s.getOrders(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %d orders: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+func (s *Store) getOrders(ctx context.Context, ids []string) ([]*store.Order, error) {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	idList := string(b) // TEXT: json_each would read a BLOB as JSONB
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	rows, err := tx.QueryContext(ctx, `SELECT `+orderCols+` FROM orders
+		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Order
+	byID := make(map[string]*store.Order)
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out, byID[o.ID] = append(out, o), o
+	}
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT order_id, `+lineCols+` FROM order_lines
+		WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, position`, idList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var orderID string
+		l, err := scanLine(prefixed{rows, &orderID})
+		if err != nil {
+			return nil, err
+		}
+		if o := byID[orderID]; o != nil {
+			o.Lines = append(o.Lines, *l)
+		}
+	}
+	return out, rows.Err()
+}
+
+// prefixed scans one more leading column into first before the columns asked for.
+type prefixed struct {
+	row   scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error {
+	return p.row.Scan(append([]any{p.first}, dest...)...)
 }
 
 // SaveOrder inserts or replaces the order and all of its lines in one transaction.

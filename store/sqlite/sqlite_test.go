@@ -36,6 +36,10 @@ func BenchmarkCommitEvent(b *testing.B) {
 	storetest.BenchmarkCommitEvent(b, func(tb testing.TB) store.Store { return openTest(tb) })
 }
 
+func BenchmarkAllocateRestock100k(b *testing.B) {
+	storetest.BenchmarkAllocateRestock100k(b, func(tb testing.TB) store.Store { return openTest(tb) })
+}
+
 func TestPragmas(t *testing.T) {
 	t.Parallel()
 	s := openTest(t)

@@ -39,7 +39,7 @@ var commitQueries = []string{insertOrder, updateOrderCAS, deleteLines, insertLin
 
 // CommitEvent writes everything one handled event changes in one BEGIN IMMEDIATE
 // transaction, in this order: the event's status (store.ErrNotFound if the event is
-// absent), the orders with compare-and-set on Version (store.ErrConflict when one
+// absent; skipped with c.LeaveStatus), the orders with compare-and-set on Version (store.ErrConflict when one
 // changed, or when a new one exists), the allocations, the notifications, the pending
 // messages to upsert and then those to delete. Any error rolls everything back and
 // leaves c as it was; on success each order's Version is incremented.
@@ -77,10 +77,12 @@ func (ct *commitTx) stmt(query string) *sql.Stmt {
 }
 
 func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) {
-	res, err := ct.stmt(handleEvent).ExecContext(ct.ctx, store.EventHandled, fmtTime(c.At),
-		c.Outcome, c.Source, c.ID)
-	if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
-		return nil, fmt.Errorf("event: %w", err)
+	if !c.LeaveStatus {
+		res, err := ct.stmt(handleEvent).ExecContext(ct.ctx, store.EventHandled, fmtTime(c.At),
+			c.Outcome, c.Source, c.ID)
+		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
+			return nil, fmt.Errorf("event: %w", err)
+		}
 	}
 	if err := ct.orders(c.Orders); err != nil {
 		return nil, err

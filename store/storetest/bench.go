@@ -111,3 +111,49 @@ func commitOne(b *testing.B, w store.WorkStore, event string, orders []*store.Or
 		b.Fatalf("CommitEvent: %v", err)
 	}
 }
+
+// BenchmarkAllocateRestock100k measures AllocateRestock of 100,000 units to 100,000
+// open backordered lines of one SKU, each in an order of its own: the allocation of
+// a large shop's restock day. Each iteration seeds a new SKU (not timed), in
+// CommitEvent batches of 5,000 orders. The dialect packages run it as
+// BenchmarkAllocateRestock100k:
+//
+//	go test -run '^$' -bench AllocateRestock100k -benchtime 3x ./store/...
+func BenchmarkAllocateRestock100k(b *testing.B, open func(testing.TB) store.Store) {
+	const n = 100_000
+	s := open(b)
+	if err := s.Migrate(b.Context()); err != nil {
+		b.Fatalf("Migrate: %v", err)
+	}
+	w := workStore(b, s)
+	for i := range b.N {
+		b.StopTimer()
+		sku := fmt.Sprint("SKU-", i)
+		start := time.Now()
+		seedBackorders(b, w, fmt.Sprint("ord_", i, "_"), sku, n)
+		b.Logf("seeded %d backorders of %s in %v", n, sku, time.Since(start).Round(time.Millisecond))
+		b.StartTimer()
+		got, err := w.AllocateRestock(b.Context(), "shop", fmt.Sprint("r", i), "acme", sku, n, at(time.Hour))
+		if err != nil || len(got) != n {
+			b.Fatalf("AllocateRestock = %d allocations, %v; want %d", len(got), err, n)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// seedBackorders inserts n open orders of acme, prefix000000 on, each placed a second
+// after the previous with one line waiting for one unit of sku.
+func seedBackorders(b *testing.B, w store.WorkStore, prefix, sku string, n int) {
+	const batch = 5000
+	for first := 0; first < n; first += batch {
+		orders := make([]*store.Order, 0, batch)
+		for i := first; i < min(n, first+batch); i++ {
+			orders = append(orders, newOrder(fmt.Sprintf("%s%06d", prefix, i), "acme",
+				at(time.Duration(i)*time.Second), backordered("l1", sku, 1, 0)))
+		}
+		c := &store.EventCommit{Source: "bench", ID: "seed", Orders: orders, LeaveStatus: true}
+		if _, err := w.CommitEvent(b.Context(), c); err != nil {
+			b.Fatalf("CommitEvent seeding orders %d…: %v", first, err)
+		}
+	}
+}

@@ -3,6 +3,9 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +74,7 @@ func testOrders(t *testing.T, open func(t *testing.T) store.Store) {
 		assertEqual(t, "GetOrder", o, got)
 	})
 	t.Run("replace", testReplaceOrder(open))
+	t.Run("GetOrders", testGetOrders(open))
 	t.Run("SaveOrder stores the version given", func(t *testing.T) {
 		t.Parallel()
 		s, ctx := open(t), t.Context()
@@ -166,4 +170,60 @@ func testBackorders(t *testing.T, open func(t *testing.T) store.Store) {
 			assertEqual(t, "OpenBackorders", c.want, got)
 		})
 	}
+}
+
+// testGetOrders reads orders in batches: only those that exist, each once, with
+// their lines in saved order.
+func testGetOrders(open func(t *testing.T) store.Store) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		closed := newOrder("ord_3", "acme", at(time.Hour), backordered("l1", "KET", 1, 1))
+		closed.State, closed.ClosedAt, closed.Version = store.OrderClosed, ptr(at(2*time.Hour)), 5
+		orders := []*store.Order{
+			newOrder("ord_1", "acme", t0, backordered("l2", "KET", 2, 0), backordered("l1", "MUG", 1, 0)),
+			newOrder("ord_2", "globex", t0), // no lines
+			closed,
+		}
+		for _, o := range orders {
+			if err := s.SaveOrder(ctx, o); err != nil {
+				t.Fatalf("SaveOrder %s: %v", o.ID, err)
+			}
+		}
+		got, err := s.GetOrders(ctx, []string{"ord_3", "nope", "ord_1", "ord_1", "ord_2"})
+		if err != nil {
+			t.Fatalf("GetOrders: %v", err)
+		}
+		slices.SortFunc(got, func(a, b *store.Order) int { return strings.Compare(a.ID, b.ID) })
+		assertEqual(t, "GetOrders", orders, got)
+		for _, ids := range [][]string{nil, {"nope"}} {
+			if got, err := s.GetOrders(ctx, ids); err != nil || len(got) != 0 {
+				t.Errorf("GetOrders(%q) = %v, %v; want none", ids, got, err)
+			}
+		}
+		testGetManyOrders(t, s)
+	}
+}
+
+// testGetManyOrders reads more orders at once than SQLite allows parameters in
+// older versions (999).
+func testGetManyOrders(t *testing.T, s store.Store) {
+	t.Helper()
+	const n = 1500
+	ids := make([]string, n)
+	var orders []*store.Order
+	for i := range ids {
+		ids[i] = fmt.Sprintf("many_%04d", i)
+		orders = append(orders, newOrder(ids[i], "acme", t0, backordered("l1", "KET", 1, 0)))
+	}
+	c := &store.EventCommit{Source: "shop", ID: "seed", Orders: orders, LeaveStatus: true}
+	if _, err := workStore(t, s).CommitEvent(t.Context(), c); err != nil {
+		t.Fatalf("CommitEvent of %d orders: %v", n, err)
+	}
+	got, err := s.GetOrders(t.Context(), ids)
+	if err != nil || len(got) != n {
+		t.Fatalf("GetOrders of %d ids = %d orders, %v", n, len(got), err)
+	}
+	slices.SortFunc(got, func(a, b *store.Order) int { return strings.Compare(a.ID, b.ID) })
+	assertEqual(t, "GetOrders of many", orders, got)
 }

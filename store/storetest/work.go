@@ -144,6 +144,7 @@ func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("notifications dedup", func(t *testing.T) { testCommitDedup(t, open(t)) })
 	t.Run("allocations are idempotent", func(t *testing.T) { testCommitAllocations(t, open(t)) })
 	t.Run("pending upsert, delete and get", func(t *testing.T) { testCommitPending(t, open(t)) })
+	t.Run("LeaveStatus leaves the event untouched", func(t *testing.T) { testCommitLeaveStatus(t, open(t)) })
 	t.Run("unknown event", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -440,5 +441,36 @@ func testCommitPending(t *testing.T, s store.Store) {
 	assertEqual(t, "replaced pending", &eta2, got)
 	if _, err := w.Pending(ctx, "ord_1", "partial_shipment"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Pending of the deleted message = %v, want ErrNotFound", err)
+	}
+}
+
+// testCommitLeaveStatus commits with LeaveStatus for a handled event, a received one
+// and one never recorded: the commit is written, the events are as they were.
+func testCommitLeaveStatus(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "", "handled", "received")
+	if err := s.SetEventStatus(ctx, "shop", "handled", store.EventHandled, "first", at(time.Hour)); err != nil {
+		t.Fatalf("SetEventStatus: %v", err)
+	}
+	for i, id := range []string{"handled", "received", "never recorded"} {
+		o := newOrder(fmt.Sprint("ord_", i), "acme", t0, backordered("l1", "KET", 1, 0))
+		n := newNotification(fmt.Sprint("n", i), o.ID, "restock_notice", fmt.Sprint("k", i), t0)
+		c := newCommit(id, []*store.Order{o}, n)
+		c.LeaveStatus, c.Outcome = true, "second"
+		if _, err := w.CommitEvent(ctx, c); err != nil {
+			t.Fatalf("CommitEvent of %s with LeaveStatus: %v", id, err)
+		}
+		if got, err := s.GetOrder(ctx, o.ID); err != nil || got.Version != 1 {
+			t.Errorf("order of %s = %+v, %v; want saved at version 1", id, got, err)
+		}
+		if _, err := s.GetNotification(ctx, n.ID); err != nil {
+			t.Errorf("notification of %s: %v", id, err)
+		}
+	}
+	checkEvent(t, s, "handled", store.EventHandled, "first", ptr(at(time.Hour)))
+	checkEvent(t, s, "received", store.EventReceived, "", nil)
+	if _, err := s.GetEvent(ctx, "shop", "never recorded"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetEvent of the event never recorded = %v, want ErrNotFound", err)
 	}
 }

@@ -1,0 +1,192 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// step ingests one event and waits until it has played out (sends done, coalescing
+// windows closed).
+func (h *harness) step(raw string) {
+	h.t.Helper()
+	h.ingest(raw)
+	h.waitHandled("test", eventID(h.t, raw))
+}
+
+// sent returns "kind channel" for the notifications of order that went out, and
+// "kind channel status (reason)" for the rest, in decision order.
+func (h *harness) summary(order string) []string { return h.notifications(order) }
+
+func etaChange(id, at, order, eta string) string {
+	return orderEvent(id, "order.eta_changed", at, order, custNoConsent,
+		fmt.Sprintf(`,"changes":[{"line_id":"l1","previous_eta":null,"eta":%s}]`, eta))
+}
+
+func backorderL1(id, at, order, eta string) string {
+	return orderEvent(id, "order.backordered", at, order, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%s}]`, eta))
+}
+
+// TestETANews: the same slip twice is one message; a move under material_eta_change
+// is not news; unknown↔known is; A → B → A → B is four pieces of news.
+func TestETANews(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	const o = "ord_eta"
+	steps := []struct {
+		name, event string
+		want        []string // the whole log of the order's email after the step
+	}{
+		{"backordered, ETA A", backorderL1("a1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`),
+			[]string{"backorder_notice email sent"}},
+		{"slips to B", etaChange("a2", "2026-11-03T10:00:00Z", o, `"2026-12-05"`),
+			[]string{"backorder_notice email sent", "eta_update email sent"}},
+		{"the same slip reported again", etaChange("a3", "2026-11-03T11:00:00Z", o, `"2026-12-05"`),
+			[]string{"backorder_notice email sent", "eta_update email sent"}},
+		{"12 hours later: not material", etaChange("a4", "2026-11-03T12:00:00Z", o, `"2026-12-05T12:00:00-05:00"`),
+			[]string{"backorder_notice email sent", "eta_update email sent"}},
+		{"back to A", etaChange("a5", "2026-11-04T10:00:00Z", o, `"2026-12-01"`),
+			[]string{"backorder_notice email sent", "eta_update email sent", "eta_update email sent"}},
+		{"B again", etaChange("a6", "2026-11-05T10:00:00Z", o, `"2026-12-05"`),
+			[]string{"backorder_notice email sent", "eta_update email sent", "eta_update email sent", "eta_update email sent"}},
+		{"unknown", etaChange("a7", "2026-11-06T10:00:00Z", o, `null`),
+			[]string{"backorder_notice email sent", "eta_update email sent", "eta_update email sent", "eta_update email sent", "eta_update email sent"}},
+	}
+	for _, s := range steps {
+		h.step(s.event)
+		if got := emailLog(h.summary(o)); !slices.Equal(got, s.want) {
+			t.Fatalf("%s:\n got %q\nwant %q", s.name, got, s.want)
+		}
+	}
+}
+
+// emailLog keeps the email entries (the customers here have no SMS consent).
+func emailLog(all []string) []string {
+	var out []string
+	for _, s := range all {
+		if strings.Contains(s, " email ") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestCoalescing: three ETA changes inside the window are one eta_update with the
+// latest date; a partial shipment followed within the window by the shipment that
+// completes the order is one `shipped` covering both parcels.
+func TestCoalescing(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 1s, quiet_hours: "", max_updates_per_day: 10}`)
+	h.start()
+	const o = "ord_co"
+	h.step(backorderL1("c1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
+	for i, eta := range []string{`"2026-12-03"`, `"2026-12-07"`, `"2026-12-09"`} {
+		h.ingest(etaChange(fmt.Sprintf("c%d", i+2), fmt.Sprintf("2026-11-03T1%d:00:00Z", i), o, eta))
+	}
+	h.waitHandled("test", "c4")
+	if got, want := emailLog(h.summary(o)), []string{"backorder_notice email sent", "eta_update email sent"}; !slices.Equal(got, want) {
+		t.Fatalf("ETA changes:\n got %q\nwant %q", got, want)
+	}
+	if n := findKind(t, h, o, "eta_update", "email"); !strings.Contains(n.Body, "December 9, 2026") {
+		t.Errorf("the eta_update must carry the latest date (Dec 9):\n%s", n.Body)
+	}
+
+	const o2 = "ord_ship"
+	h.step(orderEvent("s1", "order.backordered", "2026-11-02T10:00:00Z", o2, custNoConsent, boBoth))
+	h.ingest(orderEvent("s2", "order.partially_shipped", "2026-11-04T10:00:00Z", o2, custNoConsent,
+		ship1+`,"pending_lines":[{"line_id":"l2","quantity":1,"eta":null}]`))
+	h.ingest(orderEvent("s3", "order.shipped", "2026-11-04T11:00:00Z", o2, custNoConsent, ship2))
+	h.waitHandled("test", "s3")
+	h.waitHandled("test", "s2")
+	if got, want := emailLog(h.summary(o2)), []string{"backorder_notice email sent", "shipped email sent"}; !slices.Equal(got, want) {
+		t.Fatalf("shipments:\n got %q\nwant %q", got, want)
+	}
+	if n := findKind(t, h, o2, "shipped", "email"); !strings.Contains(n.Body, "Blue Kettle") || !strings.Contains(n.Body, "Mug") {
+		t.Errorf("shipped must list both parcels' items:\n%s", n.Body)
+	}
+}
+
+// TestDailyCap: updates beyond max_updates_per_day are recorded as capped, never
+// silently dropped; backorder_notice and shipped always go out.
+func TestDailyCap(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 2}`)
+	h.start()
+	const o = "ord_cap"
+	h.step(backorderL1("k1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
+	h.step(etaChange("k2", "2026-11-03T10:00:00Z", o, `"2026-12-05"`))
+	h.step(etaChange("k3", "2026-11-04T10:00:00Z", o, `"2026-12-10"`))
+	h.step(orderEvent("k4", "order.shipped", "2026-11-05T10:00:00Z", o, custNoConsent,
+		`,"shipment":{"id":"s","carrier":"UPS","tracking_number":"1Z","tracking_url":"https://ups.example/1Z","lines":[{"line_id":"l1","quantity":2},{"line_id":"l2","quantity":1}]}`))
+	got := emailLog(h.summary(o))
+	want := []string{
+		"backorder_notice email sent",
+		"eta_update email sent",
+		"eta_update email suppressed (capped: 2 updates in the last 24 h (max_updates_per_day 2))",
+		"shipped email sent",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestQuietHours: an SMS decided during quiet hours waits for their end (scheduled,
+// never dropped); the email goes at once.
+func TestQuietHours(t *testing.T) {
+	now := time.Now().In(mustLoc(t, "America/New_York"))
+	start := now.Add(-time.Hour).Format("15:04")
+	end := now.Add(2 * time.Hour).Format("15:04")
+	h := newHarness(t, fmt.Sprintf(`{coalesce_window: 100ms, quiet_hours: "%s-%s", max_updates_per_day: 10}`, start, end))
+	h.start()
+	h.ingest(orderEvent("q1", "order.backordered", "2026-11-02T10:00:00Z", "ord_q", custBoth, boL1))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ns, _ := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: "ord_q"})
+		if len(ns) == 2 && ns[0].Status == store.NotificationSent {
+			sms := ns[1]
+			if sms.Channel != "sms" || sms.Status != store.NotificationPending || sms.NotBefore == nil ||
+				!strings.HasPrefix(sms.Reason, "held for quiet hours until") {
+				t.Fatalf("sms %+v", sms)
+			}
+			if d := sms.NotBefore.Sub(now); d < 110*time.Minute || d > 121*time.Minute {
+				t.Errorf("SMS held until %s, want the end of quiet hours (%s)", sms.NotBefore, end)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notifications: %+v", ns)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, sms := h.outbox(); len(sms) != 0 {
+		t.Errorf("an SMS went out during quiet hours: %+v", sms)
+	}
+}
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func findKind(t *testing.T, h *harness, order, kind, channel string) store.Notification {
+	t.Helper()
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: order, Kind: kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Channel == channel {
+			return n
+		}
+	}
+	t.Fatalf("no %s %s for %s", kind, channel, order)
+	return store.Notification{}
+}
