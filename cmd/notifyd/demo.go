@@ -202,7 +202,7 @@ func replay(ctx context.Context, st store.Store, q *asynq.Client, redisOpt asynq
 		if _, err := jobs.Ingest(ctx, st, q, []*event.Event{e}, time.Now()); err != nil {
 			return err
 		}
-		if err := waitHandled(ctx, st, e, 15*time.Second); err != nil {
+		if err := waitHandled(ctx, st, in, e, 15*time.Second); err != nil {
 			return err
 		}
 		if err := waitQueues(ctx, in, 15*time.Second); err != nil {
@@ -212,12 +212,16 @@ func replay(ctx context.Context, st store.Store, q *asynq.Client, redisOpt asynq
 	return nil
 }
 
-func waitHandled(ctx context.Context, st store.Store, e *event.Event, limit time.Duration) error {
+func waitHandled(ctx context.Context, st store.Store, in *asynq.Inspector, e *event.Event, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
 		rec, err := st.GetEvent(ctx, e.Source, e.ID)
 		if err == nil && rec.Status == store.EventHandled {
 			return nil
+		}
+		// A task asynq gave up on will never be handled: say why at once.
+		if info, err := in.GetTaskInfo(jobs.QueueDefault, e.Key()); err == nil && info.State == asynq.TaskStateArchived {
+			return fmt.Errorf("demo: event %s (%s) failed: %s", e.ID, e.Type, info.LastErr)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("demo: event %s (%s) not handled within %s", e.ID, e.Type, limit)

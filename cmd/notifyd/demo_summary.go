@@ -19,13 +19,13 @@ import (
 // waitDrained waits until every event is handled, no task is pending, running or
 // retrying, and no scheduled follow-up is due within the next minute (CONTRACT.md §1).
 func waitDrained(ctx context.Context, st store.Store, redisOpt asynq.RedisConnOpt, events []*event.Event) error {
+	in := asynq.NewInspector(redisOpt)
+	defer in.Close()
 	for _, e := range events {
-		if err := waitHandled(ctx, st, e, 30*time.Second); err != nil {
+		if err := waitHandled(ctx, st, in, e, 30*time.Second); err != nil {
 			return err
 		}
 	}
-	in := asynq.NewInspector(redisOpt)
-	defer in.Close()
 	return waitQueues(ctx, in, 50*time.Second)
 }
 
