@@ -23,6 +23,7 @@ import (
 )
 
 type fixture struct {
+	api    *httpapi.Server
 	srv    *httptest.Server
 	st     store.Store
 	redis  asynq.RedisClientOpt
@@ -66,6 +67,7 @@ func newFixture(t *testing.T) *fixture {
 		Ready:  func(context.Context) error { return nil },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, MaxBody: 64 << 10,
 	}
+	f.api = api
 	f.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(f.srv.Close)
 	return f

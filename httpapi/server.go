@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
@@ -17,6 +18,9 @@ type Store interface {
 	TokenStore
 	jobs.IngestStore
 	NotificationByProvider(ctx context.Context, channel, providerID string) (*store.Notification, error)
+	AddSuppression(ctx context.Context, s *store.Suppression) error
+	Suppressions(ctx context.Context, channel, address string) ([]store.Suppression, error)
+	DeleteSuppressions(ctx context.Context, channel, address string) (int, error)
 	AdvanceDelivery(ctx context.Context, id, status, errorCode string, at time.Time) (bool, error)
 }
 
@@ -37,6 +41,10 @@ type Server struct {
 	PublicURL string
 	// TwilioAuthToken verifies Twilio's callbacks; "" refuses them all.
 	TwilioAuthToken string
+	// Config gives the brands (names and contacts for SMS answers).
+	Config *config.Config
+	// Choices applies SMS replies to offers; nil answers that no offer is open.
+	Choices SMSChoices
 }
 
 // Handler returns the routes of CONTRACT.md §5 that exist so far.
@@ -50,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("POST "+TwilioStatusPath, s.twilioStatus)
+	mux.HandleFunc("POST "+TwilioInboundPath, s.twilioInbound)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Type: problemNotFound, Title: "Not Found", Status: http.StatusNotFound,
 			Detail: "no route " + r.Method + " " + r.URL.Path})

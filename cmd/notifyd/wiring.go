@@ -251,6 +251,7 @@ func newHTTPServer(cfg *config.Config, st store.Store, q *asynq.Client, ready fu
 	return &httpapi.Server{
 		Store: st, Queue: q, Brands: cfg.BrandIDs, Ready: ready, Logger: log, Now: time.Now,
 		PublicURL: strings.TrimRight(cfg.PublicURL, "/"), TwilioAuthToken: cfg.TwilioAuthToken,
+		Config: cfg,
 	}
 }
 
