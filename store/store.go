@@ -35,6 +35,7 @@ type Store interface {
 	NotificationStore
 	SuppressionStore
 	WorkStore
+	FollowUpStore
 	TokenStore
 
 	// Migrate applies every pending migration.
@@ -288,6 +289,104 @@ type EventCommit struct {
 	// LeaveStatus leaves the event's status as it is (a flush or a batch committing
 	// on behalf of an event already handled keeps its outcome).
 	LeaveStatus bool
+	// Offers are inserted or replaced (by ID). A replacement keeps the stored
+	// CreatedAt, and a SentAt already set: MarkOfferSent may have set it after the
+	// offer was read. State defaults to OfferOpen.
+	Offers []*Offer
+	// Deliveries are outbound webhooks to create (an existing ID is left alone);
+	// Status defaults to DeliveryPending.
+	Deliveries []*WebhookDelivery
+}
+
+// Offer states.
+const (
+	OfferOpen    = "open"    // waiting for the customer's answer or the deadline
+	OfferDecided = "decided" // the deadline passed or a final choice (refund) was made
+	OfferClosed  = "closed"  // the lines shipped or the order was canceled first
+)
+
+// Silence outcomes of an offer (CONTRACT.md §8.2–3).
+const (
+	SilenceConsent = "consent" // no answer by the deadline records wait
+	SilenceCancel  = "cancel"  // no answer by the deadline cancels the lines
+)
+
+// Offer is a delay-option offer: one per order per delay episode, covering the late
+// lines (CONTRACT.md §8). It keeps the policy values it was made under.
+type Offer struct {
+	ID, OrderID, Brand string
+	LineIDs            []string
+	Silence            string // SilenceConsent or SilenceCancel
+	Renewed            bool   // a renewed offer (§8.4): silence is never consent
+	NewDate            *time.Time
+	NoDateReason       string
+	// Substitute is the substitute offered (the event's JSON), nil when none.
+	Substitute json.RawMessage
+	Deadline   time.Time
+	ReminderAt *time.Time // nil when the reminder moment had already passed
+	// SentAt is when the first channel's provider accepted the offer.
+	SentAt *time.Time
+	// Policy holds the policy values the offer was made under (§8.10), JSON.
+	Policy json.RawMessage
+	// Choice is wait, substitute or refund ("" while unanswered); ChoiceChannel is
+	// web, sms, support or silence.
+	Choice, ChoiceChannel string
+	ChoiceAt              *time.Time
+	State                 string
+	// Phone is the number the offer's SMS went to, for SMS replies ("" if none).
+	Phone     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Webhook delivery states.
+const (
+	DeliveryPending   = "pending"   // not delivered yet; retried with backoff
+	DeliveryDelivered = "delivered" // the receiver answered 2xx
+	DeliveryFailed    = "failed"    // gave up after three days (or a permanent refusal)
+)
+
+// WebhookDelivery is one outbound CloudEvent to the commerce system (CONTRACT.md §7).
+type WebhookDelivery struct {
+	ID            string // the webhook-id header; also the CloudEvent id
+	Type          string // customer.choice_made, order.auto_canceled, customer.unreachable
+	OrderID       string
+	Payload       json.RawMessage // the CloudEvent JSON, exactly as signed and sent
+	Status        string
+	Attempts      int
+	LastStatus    int // the receiver's last HTTP status, 0 when none
+	LastError     string
+	CreatedAt     time.Time
+	NextAttemptAt *time.Time
+	DeliveredAt   *time.Time
+	UpdatedAt     time.Time
+}
+
+// DeliveryFilter selects webhook deliveries; empty fields match everything.
+type DeliveryFilter struct {
+	OrderID, Status string
+	Limit           int
+}
+
+// FollowUpStore reads offers and keeps webhook deliveries. Offers are written by
+// CommitEvent, together with the order they belong to (compare-and-set), so a choice
+// and a deadline can never both win.
+type FollowUpStore interface {
+	GetOffer(ctx context.Context, id string) (*Offer, error)
+	// OffersOf returns an order's offers, newest first.
+	OffersOf(ctx context.Context, orderID string) ([]Offer, error)
+	// LatestOpenOfferForPhone returns the most recent open offer whose SMS went to
+	// phone, ErrNotFound if none.
+	LatestOpenOfferForPhone(ctx context.Context, phone string) (*Offer, error)
+	// MarkOfferSent sets SentAt (and UpdatedAt) to at if SentAt is not set yet, and
+	// does nothing otherwise. ErrNotFound if absent.
+	MarkOfferSent(ctx context.Context, id string, at time.Time) error
+	GetDelivery(ctx context.Context, id string) (*WebhookDelivery, error)
+	// UpdateDelivery stores Status, Attempts, LastStatus, LastError, NextAttemptAt,
+	// DeliveredAt and UpdatedAt. ErrNotFound if absent.
+	UpdateDelivery(ctx context.Context, d *WebhookDelivery) error
+	// ListDeliveries returns matches, newest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]WebhookDelivery, error)
 }
 
 // Allocation is restock stock given to one order line.

@@ -31,9 +31,11 @@ const (
 		ORDER BY o.id FOR UPDATE OF o`
 	// candidateLines reads, in a snapshot taken after the locks were granted, the
 	// waiting lines of the locked orders in allocation order.
+	// (A join with unnest, not = ANY, which the planner costs badly for 100,000 ids.)
 	candidateLines = `SELECT l.order_id, l.line_id, l.backordered_qty - l.allocated_qty
-		FROM order_lines l JOIN orders o ON o.id = l.order_id
-		WHERE l.order_id = ANY($1) AND o.brand = $2 AND o.state = $3
+		FROM unnest($1::text[]) AS k(id) JOIN orders o ON o.id = k.id
+			JOIN order_lines l ON l.order_id = o.id
+		WHERE o.brand = $2 AND o.state = $3
 			AND l.sku = $4 AND l.state = $5 AND l.backordered_qty > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`
 	// allocateLines adds each allocation to its line; a line now fully covered moves
@@ -47,8 +49,8 @@ const (
 		WHERE l.order_id = v.order_id AND l.line_id = v.line_id`
 	// bumpOrders makes every commit that read a touched order before the restock fail
 	// its compare-and-set.
-	bumpOrders = `UPDATE orders SET version = version + 1, updated_at = $2
-		WHERE id = ANY($1)`
+	bumpOrders = `UPDATE orders o SET version = o.version + 1, updated_at = $2
+		FROM unnest($1::text[]) AS k(id) WHERE o.id = k.id`
 )
 
 // restockLocks is the first key of lockRestock's advisory locks ("ntfy").

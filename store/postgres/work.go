@@ -75,8 +75,9 @@ const deadlockDetected = "40P01"
 // (store.ErrNotFound if the event is absent; skipped with c.LeaveStatus), the orders with compare-and-set on
 // Version (store.ErrConflict when one changed since it was read, or when a new one
 // exists), their lines, the allocations, the notifications, the pending messages to
-// upsert and then those to delete. Any error rolls everything back and leaves c as
-// it was; on success each order's Version is incremented.
+// upsert and then those to delete, the offers, the webhook deliveries. Any error
+// rolls everything back and leaves c as it was; on success each order's Version is
+// incremented.
 func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store.Notification, error) {
 	var out []*store.Notification
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -104,6 +105,9 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 		}
 		for _, k := range c.DeletePending {
 			b.Queue(deletePending, k.OrderID, k.Kind)
+		}
+		if err := queueOffersAndDeliveries(&b, c); err != nil {
+			return err
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return err

@@ -35,13 +35,15 @@ const (
 
 // commitQueries are prepared together; commitTx.stmt indexes them.
 var commitQueries = []string{insertOrder, updateOrderCAS, deleteLines, insertLine,
-	insertAlloc, createReturning, notificationBy, upsertPending, deletePending, handleEvent}
+	insertAlloc, createReturning, notificationBy, upsertPending, deletePending, handleEvent,
+	upsertOffer, insertDelivery}
 
 // CommitEvent writes everything one handled event changes in one BEGIN IMMEDIATE
 // transaction, in this order: the event's status (store.ErrNotFound if the event is
 // absent; skipped with c.LeaveStatus), the orders with compare-and-set on Version (store.ErrConflict when one
 // changed, or when a new one exists), the allocations, the notifications, the pending
-// messages to upsert and then those to delete. Any error rolls everything back and
+// messages to upsert and then those to delete, the offers, the webhook deliveries.
+// Any error rolls everything back and
 // leaves c as it was; on success each order's Version is incremented.
 func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store.Notification, error) {
 	stmts, err := s.prepared(ctx, commitQueries)
@@ -116,6 +118,9 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 				return nil, fmt.Errorf("pending %s/%s: %w", k.OrderID, k.Kind, err)
 			}
 		}
+	}
+	if err := ct.offersAndDeliveries(c); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"History", testHistory},
 		{"Claims", testClaims},
 		{"AllocateRestock", testAllocateRestock},
+		{"Offers", testOffers},
+		{"WebhookDeliveries", testWebhookDeliveries},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -79,6 +79,16 @@ func checkNotWritten(t *testing.T, s store.Store, c *store.EventCommit, orderExi
 			t.Errorf("pending %s/%s of the failed commit: %v, want ErrNotFound", p.OrderID, p.Kind, err)
 		}
 	}
+	for _, o := range c.Offers {
+		if _, err := s.GetOffer(ctx, o.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("offer %s of the failed commit: %v, want ErrNotFound", o.ID, err)
+		}
+	}
+	for _, d := range c.Deliveries {
+		if _, err := s.GetDelivery(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("webhook delivery %s of the failed commit: %v, want ErrNotFound", d.ID, err)
+		}
+	}
 	if !orderExisted {
 		for _, o := range c.Orders {
 			if _, err := s.GetOrder(ctx, o.ID); !errors.Is(err, store.ErrNotFound) {
@@ -153,6 +163,8 @@ func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
 		c := newCommit("nope", []*store.Order{o}, newNotification("n1", "ord_1", "backorder_notice", "k1", t0))
 		c.Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r1", OrderID: "ord_1", LineID: "l1", Quantity: 1}}
 		c.UpsertPending = []store.PendingMessage{newPending("ord_1", "eta_update", 1)}
+		c.Offers = []*store.Offer{newOffer("of1", "ord_1", "", t0)}
+		c.Deliveries = []*store.WebhookDelivery{newDelivery("d1", "ord_1", t0)}
 		if _, err := w.CommitEvent(ctx, c); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("CommitEvent of an unknown event = %v, want ErrNotFound", err)
 		}
@@ -175,6 +187,12 @@ func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if _, err := w.Pending(ctx, "ord_1", "eta_update"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Pending = %v, want ErrNotFound", err)
+		}
+		if _, err := s.GetOffer(ctx, "of1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetOffer = %v, want ErrNotFound", err)
+		}
+		if _, err := s.GetDelivery(ctx, "d1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetDelivery = %v, want ErrNotFound", err)
 		}
 	})
 }
@@ -305,6 +323,8 @@ func testCommitRace(t *testing.T, s store.Store) {
 		commits[i].Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r" + id,
 			OrderID: "ord_1", LineID: "l1", Quantity: i + 1}}
 		commits[i].UpsertPending = []store.PendingMessage{newPending("ord_1", "kind"+id, i)}
+		commits[i].Offers = []*store.Offer{newOffer("offer-"+id, "ord_1", "", t0)}
+		commits[i].Deliveries = []*store.WebhookDelivery{newDelivery("delivery-"+id, "ord_1", t0)}
 	}
 	errs := race(func(i int) error {
 		_, err := w.CommitEvent(ctx, commits[i])
