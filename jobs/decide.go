@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"context"
+	"slices"
 	"time"
 
 	"github.com/notifyd/notifyd/event"
@@ -21,21 +23,38 @@ type decision struct {
 
 // decide applies an order event to o and returns the messages it calls for
 // (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned.
-func (w *Worker) decide(o *orderState, e *event.Event) ([]decision, error) {
+func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
+	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
+		p.note("order closed; %s ignored", e.Type)
+		return nil, nil // a closed case gets no more news
+	}
 	switch {
 	case e.Backordered != nil:
-		return o.backordered(e.Time, e.Backordered)
+		ds, err := o.backordered(e.Time, e.Backordered)
+		if err != nil {
+			return nil, err
+		}
+		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
 	case e.EtaChanged != nil:
-		return o.etaChanged(e.Time, e.EtaChanged)
+		ds, err := o.etaChanged(e.Time, e.EtaChanged)
+		if err != nil {
+			return nil, err
+		}
+		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
 	case e.PartiallyShipped != nil:
 		return o.partiallyShipped(e.Time, e.PartiallyShipped)
 	case e.Shipped != nil:
-		return o.shipped(e.Time, e.Shipped), nil
+		ds := o.shipped(e.Time, e.Shipped)
+		if o.rec.State == store.OrderClosed {
+			return ds, w.closeOffers(ctx, p, o.rec.ID)
+		}
+		return ds, nil
 	case e.Canceled != nil:
 		o.canceled(e.Time)
-		return nil, nil
+		return nil, w.closeOffers(ctx, p, o.rec.ID)
 	case e.WindowExpired != nil:
-		return o.windowExpired(w, e), nil
+		o.expire(e.Time, e.WindowExpired.LineIDs)
+		return w.delayFlow(ctx, p, o, e.Key(), nil, true)
 	}
 	return nil, nil
 }
@@ -178,9 +197,7 @@ func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
 		}
 	}
 	ids, lines := o.ship(at, d.Shipment)
-	if !at.Before(o.rec.LastEventAt) {
-		o.rec.State = store.OrderClosed
-	}
+	o.close(at) // the last shipment closes the case (CONTRACT.md §3), whatever arrived before
 	var backordered []templates.Line
 	for i, id := range ids {
 		if wasBackordered[id] {
@@ -200,36 +217,32 @@ func (o *orderState) canceled(at time.Time) {
 			l.State, l.StateAt = store.LineCanceled, at
 		}
 	}
+	o.close(at)
+}
+
+// close closes the order; ClosedAt (the CloudEvents time) starts the link lifetimes
+// and retention.
+func (o *orderState) close(at time.Time) {
 	o.rec.State = store.OrderClosed
+	if o.rec.ClosedAt == nil {
+		t := at.UTC()
+		o.rec.ClosedAt = &t
+	}
 }
 
 // windowExpired moves the late lines to awaiting the customer's choice and sends the
 // delay-option offer. The full policy (deadlines, reminders, links) is issue 6's.
-func (o *orderState) windowExpired(w *Worker, e *event.Event) []decision {
-	at, ids := e.Time, e.WindowExpired.LineIDs
-	if len(ids) == 0 {
-		for _, l := range o.rec.Lines {
-			if l.State == store.LineBackordered {
-				ids = append(ids, l.LineID)
-			}
+// expire marks the given backordered lines (all when none are named) as past their
+// window: they are late whatever their ETA (backorder.window_expired).
+func (o *orderState) expire(at time.Time, ids []string) {
+	o.expired = map[string]bool{}
+	for i := range o.rec.Lines {
+		l := &o.rec.Lines[i]
+		if l.State == store.LineBackordered && !stale(l, at) && (len(ids) == 0 || slices.Contains(ids, l.LineID)) {
+			o.expired[l.LineID] = true
+			l.StateAt = at
 		}
 	}
-	var lines []templates.Line
-	var late []*store.OrderLine
-	for _, id := range ids {
-		l := o.line(id)
-		if stale(l, at) || l.State != store.LineBackordered {
-			continue
-		}
-		l.State, l.StateAt = store.LineAwaiting, at
-		lines = append(lines, o.viewLine(id, l.BackorderedQty, l.ETA, nil))
-		late = append(late, l)
-	}
-	if len(lines) == 0 {
-		return nil
-	}
-	off := o.newOffer(w, e, late, "")
-	return []decision{{kind: templates.KindDelayOptionOffer, lines: lines, offer: off, offerID: offerID(o.rec.ID, e.Key())}}
 }
 
 func viewShipment(s *event.Shipment) *templates.Shipment {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/templates"
 )
 
 // maxCommitAttempts bounds how often one task re-decides after losing a
@@ -40,7 +41,7 @@ func (w *Worker) HandleEvent(ctx context.Context, t *asynq.Task) error {
 		}
 		// A crash between the commit and the enqueues leaves sends and flushes decided
 		// but not queued: queue them now (their TaskIDs make this harmless).
-		return w.resume(ctx, e.Source, e.ID)
+		return w.resume(ctx, e.Source, e.ID, e.OrderID())
 	}
 	if e.Restocked != nil {
 		return w.handleRestock(ctx, e)
@@ -96,7 +97,7 @@ func (w *Worker) planOrderEvent(ctx context.Context, p *plan, e *event.Event) er
 	if err != nil {
 		return err
 	}
-	ds, err := w.decide(o, e)
+	ds, err := w.decide(ctx, p, o, e)
 	if err != nil {
 		return err
 	}
@@ -132,11 +133,22 @@ func (w *Worker) commit(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
+	for _, f := range p.followUps {
+		if err := w.enqueueFollowUp(ctx, f); err != nil {
+			return err
+		}
+	}
+	w.dropFollowUps(ctx, p.dropTasks)
+	for _, d := range p.commit.Deliveries {
+		if err := w.enqueueDelivery(ctx, d.ID, w.Now()); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // resume queues the pending sends of an event already handled.
-func (w *Worker) resume(ctx context.Context, source, id string) error {
+func (w *Worker) resume(ctx context.Context, source, id, orderID string) error {
 	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{EventSource: source, EventID: id, Status: store.NotificationPending})
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
@@ -146,14 +158,46 @@ func (w *Worker) resume(ctx context.Context, source, id string) error {
 			return err
 		}
 	}
-	return nil
+	return w.resumeOrder(ctx, orderID)
+}
+
+// resumeOrder re-enqueues the order's coalescing flushes and its open offers'
+// follow-ups; their TaskIDs make that harmless when they are queued already.
+func (w *Worker) resumeOrder(ctx context.Context, orderID string) error {
+	if orderID == "" {
+		return nil
+	}
+	for _, kind := range []string{templates.KindEtaUpdate, templates.KindPartialShipment} {
+		pm, err := w.Store.Pending(ctx, orderID, kind)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.enqueueFlush(ctx, flushTask{FlushPayload{OrderID: orderID, Kind: kind, Seq: pm.Seq}, pm.DueAt}); err != nil {
+			return err
+		}
+	}
+	off, err := w.openOffer(ctx, orderID)
+	if err != nil || off == nil {
+		return err
+	}
+	if off.ReminderAt != nil && off.Choice == "" {
+		if err := w.enqueueFollowUp(ctx, followUp{TypeReminder, reminderID(off.ID), *off.ReminderAt, FollowUpPayload{OrderID: orderID, OfferID: off.ID}}); err != nil {
+			return err
+		}
+	}
+	return w.enqueueFollowUp(ctx, followUp{TypeDeadline, deadlineID(off.ID), off.Deadline, FollowUpPayload{OrderID: orderID, OfferID: off.ID}})
 }
 
 // plan is everything one event (or flush) decides, committed in one transaction.
 type plan struct {
-	commit  store.EventCommit
-	flushes []flushTask
-	notes   []string
+	commit    store.EventCommit
+	flushes   []flushTask
+	followUps []followUp
+	dropTasks []string // follow-up TaskIDs to delete after the commit
+	notes     []string
 }
 
 func newPlan(source, id string, now time.Time) *plan {

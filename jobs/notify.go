@@ -192,6 +192,12 @@ func quietEnd(q config.QuietHours, now time.Time) (time.Time, bool) {
 	return end, true
 }
 
+// SendMaxRetry bounds a send's retries. Waiting for a rate limit or another worker's
+// claim counts as a retry too, so it is generous: with the back-off of
+// cmd/notifyd's retryDelay a send keeps trying for days. When it is exhausted
+// HandleError records the notification as failed.
+const SendMaxRetry = 1000
+
 // TypeSend is the task that sends one notification.
 const TypeSend = "notification.send"
 
@@ -211,7 +217,7 @@ func NewSendTask(n *store.Notification) (*asynq.Task, []asynq.Option, error) {
 	if templates.Required(n.Kind) {
 		queue = QueueCritical
 	}
-	opts := []asynq.Option{asynq.TaskID("send:" + n.ID), asynq.Queue(queue)}
+	opts := []asynq.Option{asynq.TaskID("send:" + n.ID), asynq.Queue(queue), asynq.MaxRetry(SendMaxRetry)}
 	if n.NotBefore != nil {
 		opts = append(opts, asynq.ProcessAt(*n.NotBefore))
 	}

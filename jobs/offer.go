@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/config"
-	"github.com/notifyd/notifyd/event"
-	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
 )
@@ -31,43 +29,6 @@ func (o *orderState) promise(p config.Policy) time.Time {
 	return addDays(o.snap.PlacedAt.In(o.loc), p.Window)
 }
 
-// newOffer builds the delay-option offer covering the late lines, sent now
-// (CONTRACT.md §8.1–3). With a definite revised date R ≤ P + D for every line, silence
-// is consent by max(P, now + M); otherwise silence cancels by max(P + D, now + M). An
-// offer over several lines follows the strictest case among them.
-func (o *orderState) newOffer(w *Worker, e *event.Event, late []*store.OrderLine, reason string) *templates.Offer {
-	pol := w.Config.Policies.For(o.rec.Brand)
-	now := w.Now().In(o.loc)
-	p := o.promise(pol)
-	var r *time.Time
-	for _, l := range late {
-		if l.ETA == nil || l.BackorderType == event.BackorderIndefinite {
-			r = nil
-			break
-		}
-		if r == nil || l.ETA.After(*r) {
-			r = l.ETA
-		}
-	}
-	off := &templates.Offer{NewDate: r, Silence: templates.SilenceCancel}
-	if r == nil {
-		off.NoDateReason = reason
-	}
-	byResponse := addDays(now, pol.MinResponseTime)
-	if r != nil && !r.After(addDays(p, pol.SilentConsentMaxDelay)) {
-		off.Silence, off.Deadline = templates.SilenceConsent, later(p, byResponse)
-	} else {
-		off.Deadline = later(addDays(p, pol.SilentConsentMaxDelay), byResponse)
-	}
-	id := offerID(o.rec.ID, e.Key())
-	base := w.link(links.Choice, o.rec.ID, id)
-	off.ChoiceURL, off.WaitURL, off.RefundURL = base, base+"?choice=wait", base+"?choice=refund"
-	if sub := o.substituteFor(e, late); sub != nil {
-		off.Substitute, off.SubstituteURL = sub, base+"?choice=substitute"
-	}
-	return off
-}
-
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -82,13 +43,9 @@ func offerID(orderID, eventKey string) string {
 	return "off_" + hex.EncodeToString(sum[:6])
 }
 
-// substituteFor returns the substitute the event offers for one of the late lines.
-func (o *orderState) substituteFor(e *event.Event, late []*store.OrderLine) *templates.Substitute {
-	od := e.OrderData()
-	if od == nil {
-		return nil
-	}
-	for _, s := range od.Substitutes {
+// substituteFor returns the substitute the event offered for one of the late lines.
+func (o *orderState) substituteFor(late []*store.OrderLine) *templates.Substitute {
+	for _, s := range o.subs {
 		for _, l := range late {
 			if s.LineID == l.LineID {
 				return &templates.Substitute{Name: s.Name, Price: string(s.UnitPrice), URL: s.URL, ImageURL: s.ImageURL}
@@ -97,3 +54,6 @@ func (o *orderState) substituteFor(e *event.Event, late []*store.OrderLine) *tem
 	}
 	return nil
 }
+
+// policyConfig is the policy type the worker passes to package policy.
+type policyConfig = config.Policy

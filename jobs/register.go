@@ -36,6 +36,12 @@ type Store interface {
 	ReleaseSend(ctx context.Context, key string) error
 	Suppressions(ctx context.Context, channel, address string) ([]store.Suppression, error)
 	AddSuppression(ctx context.Context, s *store.Suppression) error
+	OffersOf(ctx context.Context, orderID string) ([]store.Offer, error)
+	GetOffer(ctx context.Context, id string) (*store.Offer, error)
+	LatestOpenOfferForPhone(ctx context.Context, phone string) (*store.Offer, error)
+	MarkOfferSent(ctx context.Context, id string, at time.Time) error
+	GetDelivery(ctx context.Context, id string) (*store.WebhookDelivery, error)
+	UpdateDelivery(ctx context.Context, d *store.WebhookDelivery) error
 }
 
 // Limiter is a provider rate limit: Take says whether a message may go now, or how
@@ -62,6 +68,11 @@ type Worker struct {
 	Links *links.Signer
 	// Redis holds the live send claims; nil keeps only the durable ones (tests).
 	Redis redis.UniversalClient
+	// Tasks deletes scheduled follow-ups when a case closes; nil leaves them to fire
+	// and find the case closed.
+	Tasks TaskDeleter
+	// Deliverer posts decisions to the commerce system; nil records them undelivered.
+	Deliverer Deliverer
 	// Limits are the provider rate limits by channel, shared by all workers; a channel
 	// without one is not limited.
 	Limits map[string]Limiter
@@ -80,6 +91,10 @@ func (w *Worker) Register(mux *asynq.ServeMux) {
 	r.handle(TypeSend, asynq.HandlerFunc(w.HandleSend))
 	r.handle(TypeFlush, asynq.HandlerFunc(w.HandleFlush))
 	r.handle(TypeRestockBatch, asynq.HandlerFunc(w.HandleRestockBatch))
+	r.handle(TypeWindowCheck, asynq.HandlerFunc(w.HandleWindowCheck))
+	r.handle(TypeReminder, asynq.HandlerFunc(w.HandleReminder))
+	r.handle(TypeDeadline, asynq.HandlerFunc(w.HandleDeadline))
+	r.handle(TypeDeliver, asynq.HandlerFunc(w.HandleDeliver))
 	mux.Use(w.logMiddleware)
 }
 

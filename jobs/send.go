@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -35,6 +36,9 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	if n.Status != store.NotificationPending {
 		log.Info("notification already " + n.Status + "; nothing to send")
 		return nil
+	}
+	if stale, err := w.closedBefore(ctx, n); err != nil || stale {
+		return err
 	}
 	// An opt-out may have arrived since the message was decided.
 	if why, err := w.suppressed(ctx, n.Channel, n.Recipient, n.Kind); err != nil {
@@ -75,6 +79,11 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	w.attempt(ctx, n, "sent", nil, receipt.ProviderID, log)
+	if n.Kind == templates.KindDelayOptionOffer {
+		if err := w.markOfferSent(ctx, n.OrderID, at); err != nil {
+			return err
+		}
+	}
 	log.Info("notification sent", "segments", receipt.Segments)
 	return nil
 }
@@ -181,4 +190,52 @@ func (w *Worker) message(n *store.Notification) (*channels.Message, error) {
 		m.From = brand.SMS.From
 	}
 	return m, nil
+}
+
+// markOfferSent records when the first channel's provider accepted the order's open
+// offer: "sent" in CONTRACT.md §8, which an unreachable customer never reaches.
+func (w *Worker) markOfferSent(ctx context.Context, orderID string, at time.Time) error {
+	off, err := w.openOffer(ctx, orderID)
+	if err != nil || off == nil {
+		return err
+	}
+	return w.Store.MarkOfferSent(ctx, off.ID, at)
+}
+
+// closedBefore suppresses an update still waiting (quiet hours, a rate limit, a retry)
+// when its order closed meanwhile: a shipped or canceled order gets no stale news.
+// shipped itself and the legal notices still go.
+func (w *Worker) closedBefore(ctx context.Context, n *store.Notification) (bool, error) {
+	if templates.Required(n.Kind) || n.Kind == templates.KindShipped || n.OrderID == "" {
+		return false, nil
+	}
+	o, err := w.Store.GetOrder(ctx, n.OrderID)
+	if err != nil || o.State != store.OrderClosed {
+		return false, nil //nolint:nilerr // an order that cannot be read does not stop its message
+	}
+	n.Status, n.Reason, n.UpdatedAt = store.NotificationSuppressed, "order closed before sending", w.Now()
+	return true, w.Store.UpdateNotification(ctx, n)
+}
+
+// HandleError is asynq's ErrorHandler: a send whose retries are exhausted is recorded
+// as failed, never left pending.
+func (w *Worker) HandleError(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if t.Type() != TypeSend || retried < maxRetry {
+		return
+	}
+	var p SendPayload
+	if json.Unmarshal(t.Payload(), &p) != nil {
+		return
+	}
+	n, gerr := w.Store.GetNotification(ctx, p.NotificationID)
+	if gerr != nil || n.Status != store.NotificationPending {
+		return
+	}
+	n.Status, n.Error, n.Reason, n.UpdatedAt = store.NotificationFailed, err.Error(), fmt.Sprintf("gave up after %d retries", retried), w.Now()
+	if uerr := w.Store.UpdateNotification(ctx, n); uerr != nil {
+		w.Logger.Error("record exhausted send", "notification_id", n.ID, "err", uerr)
+	}
+	_ = w.fallback(ctx, n, w.Logger)
 }

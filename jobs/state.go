@@ -18,7 +18,10 @@ type orderState struct {
 	rec   *store.Order
 	snap  *event.Order
 	brand *config.Brand
-	loc   *time.Location // the brand's time zone: plain dates end there
+	loc   *time.Location     // the brand's time zone: plain dates end there
+	subs  []event.Substitute // substitutes the event offers, if any
+	// expired holds lines a backorder.window_expired made late whatever their ETA.
+	expired map[string]bool
 }
 
 // line returns the state of line id, adding it from the snapshot if it is new.
@@ -50,7 +53,7 @@ func (w *Worker) loadOrder(ctx context.Context, e *event.Event) (*orderState, er
 	case err != nil:
 		return nil, fmt.Errorf("load order: %w", err)
 	}
-	o := &orderState{rec: rec, snap: od.Order, brand: brand, loc: loc}
+	o := &orderState{rec: rec, snap: od.Order, brand: brand, loc: loc, subs: od.Substitutes}
 	if e.Time.Before(rec.LastEventAt) && rec.Snapshot != nil {
 		// An older event: keep the newer snapshot the store has.
 		var snap event.Order

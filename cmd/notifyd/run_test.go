@@ -119,8 +119,9 @@ func waitSettled(t *testing.T, env map[string]string, st store.Store, source, id
 // update the status, forged ones get 403.
 func TestRunSendsForReal(t *testing.T) {
 	env, mp, tw, txt := realEnv(t)
-	// ord_1004's phone accepts the backorder notice, then Twilio refuses the offer.
-	tw.Script("+12125550123", twiliofake.OK(), twiliofake.Reject(21211, "+12125550123"))
+	// Twilio refuses ord_1004's number: both its SMS (the notice and the offer, sent
+	// together because an indefinite backorder is late at once) fail permanently.
+	tw.Script("+12125550123", twiliofake.Reject(21211, "+12125550123"), twiliofake.Reject(21211, "+12125550123"))
 	base, token := startRun(t, env)
 	st := openTestStore(t, env)
 	for _, line := range strings.Split(strings.TrimSpace(string(demoEvents)), "\n") {
@@ -157,13 +158,13 @@ func TestRunSendsForReal(t *testing.T) {
 		"ord_1003 backorder_notice",
 		"ord_1004 backorder_notice", "ord_1004 delay_option_offer",
 		"ord_5001 backorder_notice", "ord_5001 eta_update",
-		"ord_5002 backorder_notice",
+		"ord_5002 backorder_notice", "ord_5002 delay_option_offer",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("emails in Mailpit:\n got %q\nwant %q", got, want)
 	}
 
-	// SMS: the 8 decided, 7 accepted by Twilio, the refused one failed with its code.
+	// SMS: the 8 decided, 6 accepted by Twilio, the two refused failed with its code.
 	ns, err := st.ListNotifications(context.Background(), store.NotificationFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -180,15 +181,20 @@ func TestRunSendsForReal(t *testing.T) {
 			failed = append(failed, n)
 		}
 	}
-	if len(tw.Messages()) != 7 || len(sent) != 7 {
-		t.Errorf("Twilio accepted %d SMS, %d recorded sent; want 7 and 7", len(tw.Messages()), len(sent))
+	if len(tw.Messages()) != 6 || len(sent) != 6 {
+		t.Errorf("Twilio accepted %d SMS, %d recorded sent; want 6 and 6", len(tw.Messages()), len(sent))
 	}
-	if len(failed) != 1 || failed[0].Kind != "delay_option_offer" || failed[0].ErrorCode != "21211" {
+	if len(failed) != 2 {
 		t.Fatalf("failed SMS: %+v", failed)
 	}
-	attempts, _ := st.ListAttempts(context.Background(), failed[0].ID)
-	if len(attempts) != 1 || attempts[0].Outcome != "permanent" {
-		t.Errorf("a permanent refusal must not be retried: attempts %+v", attempts)
+	for _, f := range failed {
+		if f.OrderID != "ord_1004" || f.ErrorCode != "21211" {
+			t.Errorf("failed SMS %s/%s: code %q", f.OrderID, f.Kind, f.ErrorCode)
+		}
+		attempts, _ := st.ListAttempts(context.Background(), f.ID)
+		if len(attempts) != 1 || attempts[0].Outcome != "permanent" {
+			t.Errorf("a permanent refusal must not be retried: attempts %+v", attempts)
+		}
 	}
 	emails, _ := st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: "ord_1004", Kind: "delay_option_offer"})
 	if !slices.ContainsFunc(emails, func(n store.Notification) bool {

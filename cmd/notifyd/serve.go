@@ -61,25 +61,32 @@ type services struct {
 // start runs the worker (run, worker) and the HTTP server (run, serve) until ctx ends,
 // then shuts both down gracefully. started, if set, is told the HTTP address.
 func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisConnOpt, started func(addr string)) error {
+	snd, closeSenders, err := senders(s.cfg, s.log)
+	if err != nil {
+		return err
+	}
+	defer closeSenders()
+	rdb, ok := redisOpt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("NOTIFYD_REDIS_URL: unsupported connection type %T", redisOpt)
+	}
+	defer rdb.Close()
+	inspector := asynq.NewInspector(redisOpt)
+	defer inspector.Close()
+	// The worker's state also serves the HTTP side: a choice made on the web or by SMS
+	// is decided exactly as the worker decides.
+	w, err := newWorker(s.cfg, s.st, s.q, rdb, snd, s.log)
+	if err != nil {
+		return err
+	}
+	w.Tasks = inspector
 	var srv *asynq.Server
 	if mode != "serve" {
-		snd, closeSenders, err := senders(s.cfg, s.log)
-		if err != nil {
-			return err
-		}
-		defer closeSenders()
-		rdb, ok := redisOpt.MakeRedisClient().(redis.UniversalClient)
-		if !ok {
-			return fmt.Errorf("NOTIFYD_REDIS_URL: unsupported connection type %T", redisOpt)
-		}
-		defer rdb.Close()
-		w, err := newWorker(s.cfg, s.st, s.q, rdb, snd, s.log)
-		if err != nil {
-			return err
-		}
 		mux := asynq.NewServeMux()
 		w.Register(mux)
-		srv = asynq.NewServer(redisOpt, workerConfig(s.cfg, s.log))
+		acfg := workerConfig(s.cfg, s.log)
+		acfg.ErrorHandler = asynq.ErrorHandlerFunc(w.HandleError)
+		srv = asynq.NewServer(redisOpt, acfg)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -96,6 +103,7 @@ func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisCo
 			return fmt.Errorf("NOTIFYD_HTTP_ADDR: %w", err)
 		}
 		api := newHTTPServer(s.cfg, s.st, s.q, readiness(s.q, s.st), s.log)
+		api.Choices = w
 		hs = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- hs.Serve(ln) }()
 		s.log.Info("http listening", "addr", ln.Addr().String())
@@ -103,7 +111,6 @@ func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisCo
 			started(ln.Addr().String())
 		}
 	}
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

@@ -29,6 +29,7 @@ import (
 	"github.com/notifyd/notifyd/store/postgres"
 	"github.com/notifyd/notifyd/store/sqlite"
 	"github.com/notifyd/notifyd/templates"
+	"github.com/notifyd/notifyd/webhooks"
 )
 
 // This file is the one place the parts are wired together.
@@ -177,8 +178,17 @@ func newWorker(cfg *config.Config, st store.Store, q *asynq.Client, rdb redis.Un
 	// The worker's clock drives the buckets: the demo's embedded Redis has no clock of
 	// its own, and host clock skew can only slow sending down (ratelimit's doc).
 	clock := ratelimit.WithClock(time.Now)
+	var deliverer jobs.Deliverer
+	if cfg.CommerceWebhookURL != "" {
+		secret, err := webhooks.ParseSecret(cfg.CommerceWebhookSecret)
+		if err != nil {
+			return nil, fmt.Errorf("NOTIFYD_COMMERCE_WEBHOOK_SECRET: %w", err)
+		}
+		deliverer = &webhooks.Deliverer{URL: cfg.CommerceWebhookURL, Secret: secret, Now: time.Now}
+	}
 	return &jobs.Worker{
-		Store: st, Config: cfg, Renderer: r, Senders: snd, Enqueuer: q, Links: signer, Logger: log,
+		Deliverer: deliverer,
+		Store:     st, Config: cfg, Renderer: r, Senders: snd, Enqueuer: q, Links: signer, Logger: log,
 		Redis: rdb,
 		Limits: map[string]jobs.Limiter{
 			channels.Email: ratelimit.New(rdb, "notifyd:rate:email", cfg.EmailRate, 0, clock),

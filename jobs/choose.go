@@ -1,0 +1,181 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/policy"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/templates"
+)
+
+// Decision webhook types (CONTRACT.md §7).
+const (
+	WebhookChoiceMade   = "customer.choice_made"
+	WebhookAutoCanceled = "order.auto_canceled"
+	WebhookUnreachable  = "customer.unreachable"
+)
+
+// offerCase loads an open offer with its order, or nil when either is gone or closed.
+func (w *Worker) offerCase(ctx context.Context, offerID string) (*store.Offer, *orderState, error) {
+	off, err := w.Store.GetOffer(ctx, offerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := w.Store.GetOrder(ctx, off.OrderID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("order of offer %s: %w", offerID, err)
+	}
+	o, err := w.stateOf(rec)
+	return off, o, err
+}
+
+// offerLines returns the offer's lines, as stored and as templates show them.
+func (o *orderState) offerLines(off *store.Offer) ([]*store.OrderLine, []templates.Line) {
+	var ls []*store.OrderLine
+	var vs []templates.Line
+	for _, id := range off.LineIDs {
+		if l := o.lineState(id); l != nil {
+			ls = append(ls, l)
+			vs = append(vs, o.viewLine(id, l.BackorderedQty, l.ETA, nil))
+		}
+	}
+	return ls, vs
+}
+
+// HandleReminder sends choice_reminder for an offer still unanswered (§8.8).
+func (w *Worker) HandleReminder(ctx context.Context, t *asynq.Task) error {
+	fp, err := followUpPayload(t)
+	if err != nil {
+		return err
+	}
+	return w.retryCommit(ctx, func() (*plan, error) {
+		off, o, err := w.offerCase(ctx, fp.OfferID)
+		if err != nil || off == nil || off.State != store.OfferOpen || off.Choice != "" {
+			return nil, err
+		}
+		_, views := o.offerLines(off)
+		p := newPlan("", "", w.Now())
+		p.commit.LeaveStatus, p.commit.Orders = true, []*store.Order{o.rec}
+		d := decision{kind: templates.KindChoiceReminder, lines: views, offer: o.viewOffer(w, off), offerID: off.ID}
+		return p, w.decideNotifications(ctx, p, o, d, "reminder:"+off.ID)
+	})
+}
+
+// HandleDeadline decides an offer at its deadline (§8.2, 8.3, 8.9): an answer stands;
+// silence is consent (wait is recorded, channel silence, and confirmed) only for a
+// definite date within P + D and a customer who was reached; otherwise the late lines
+// are canceled, the shop is told (order.auto_canceled, and customer.unreachable when
+// no channel delivered the offer) and the customer gets auto_cancel_notice.
+func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
+	fp, err := followUpPayload(t)
+	if err != nil {
+		return err
+	}
+	return w.retryCommit(ctx, func() (*plan, error) {
+		off, o, err := w.offerCase(ctx, fp.OfferID)
+		if err != nil || off == nil || off.State != store.OfferOpen {
+			return nil, err
+		}
+		now := w.Now()
+		p := newPlan("", "", now)
+		p.commit.LeaveStatus, p.commit.Orders = true, []*store.Order{o.rec}
+		unreachable := off.SentAt == nil
+		outcome := policy.AtDeadline(policy.Case{Silence: policy.Silence(off.Silence), Deadline: off.Deadline}, off.Choice, unreachable)
+		off.State, off.UpdatedAt = store.OfferDecided, now
+		p.commit.Offers = []*store.Offer{off}
+		lines, views := o.offerLines(off)
+		switch outcome {
+		case policy.Answered:
+			p.note("offer %s: the customer's answer (%s) stands", off.ID, off.Choice)
+			return p, nil
+		case policy.ConsentBySilence:
+			off.Choice, off.ChoiceChannel, off.ChoiceAt = policy.ChoiceWait, "silence", &now
+			for _, l := range lines {
+				l.State = store.LineBackordered
+			}
+			if err := w.decided(p, o, off, views); err != nil {
+				return nil, err
+			}
+			return p, w.decideNotifications(ctx, p, o, decision{kind: templates.KindChoiceConfirmation, lines: views,
+				offer: o.viewOffer(w, off), offerID: off.ID}, "deadline:"+off.ID)
+		}
+		return p, w.autoCancel(ctx, p, o, off, lines, views, unreachable)
+	})
+}
+
+// autoCancel cancels the offer's lines at its deadline.
+func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine, views []templates.Line, unreachable bool) error {
+	now := w.Now()
+	due := policy.RefundDueBy(now, o.loc)
+	ids := make([]string, 0, len(lines))
+	for _, l := range lines {
+		l.State, l.StateAt = store.LineCanceled, now
+		ids = append(ids, l.LineID)
+	}
+	reason := "no_answer"
+	if unreachable {
+		reason = "unreachable"
+		d, err := w.newDelivery(WebhookUnreachable, o.rec.ID, off.ID, map[string]any{
+			"order_id": o.rec.ID, "offer_id": off.ID, "reason": "no channel delivered the offer"})
+		if err != nil {
+			return err
+		}
+		p.commit.Deliveries = append(p.commit.Deliveries, d)
+	}
+	d, err := w.newDelivery(WebhookAutoCanceled, o.rec.ID, off.ID, map[string]any{
+		"order_id": o.rec.ID, "line_ids": ids, "reason": reason, "refund_due_by": due.Format(time.DateOnly)})
+	if err != nil {
+		return err
+	}
+	p.commit.Deliveries = append(p.commit.Deliveries, d)
+	view := o.viewOffer(w, off)
+	view.RefundAmount, view.RefundDueBy = refundAmount(views), &due
+	p.note("offer %s: lines %s canceled at the deadline", off.ID, strings.Join(ids, ","))
+	return w.decideNotifications(ctx, p, o, decision{kind: templates.KindAutoCancelNotice, lines: views, offer: view, offerID: off.ID}, "deadline:"+off.ID)
+}
+
+// decided queues customer.choice_made for the offer's recorded choice.
+func (w *Worker) decided(p *plan, o *orderState, off *store.Offer, views []templates.Line) error {
+	ids := make([]string, len(views))
+	for i, v := range views {
+		ids[i] = v.ID
+	}
+	data := map[string]any{"order_id": o.rec.ID, "line_ids": ids, "choice": off.Choice,
+		"decided_at": off.ChoiceAt.UTC().Format(time.RFC3339), "channel": off.ChoiceChannel}
+	if off.Choice == policy.ChoiceSubstitute {
+		if sub := o.viewOffer(w, off).Substitute; sub != nil {
+			for _, s := range o.subs {
+				if s.Name == sub.Name {
+					data["substitute_sku"] = s.SKU
+				}
+			}
+		}
+	}
+	d, err := w.newDelivery(WebhookChoiceMade, o.rec.ID, off.ID+":"+off.Choice+":"+off.ChoiceAt.String(), data)
+	if err != nil {
+		return err
+	}
+	p.commit.Deliveries = append(p.commit.Deliveries, d)
+	return nil
+}
+
+// refundAmount adds up the lines' prices.
+func refundAmount(lines []templates.Line) string {
+	total := new(big.Rat)
+	for _, l := range lines {
+		if p, ok := new(big.Rat).SetString(l.UnitPrice); ok {
+			total.Add(total, p.Mul(p, big.NewRat(int64(l.Quantity), 1)))
+		}
+	}
+	return total.FloatString(2)
+}

@@ -1,0 +1,118 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// TaskDeleter deletes scheduled follow-ups (asynq's Inspector).
+type TaskDeleter interface {
+	DeleteTask(queue, id string) error
+}
+
+func (w *Worker) enqueueFollowUp(ctx context.Context, f followUp) error {
+	payload, err := json.Marshal(f.payload)
+	if err != nil {
+		return err
+	}
+	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(f.typ, payload),
+		asynq.TaskID(f.id), asynq.Queue(QueueCritical), asynq.ProcessAt(f.at))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("schedule %s: %w", f.id, err)
+	}
+	return nil
+}
+
+// dropFollowUps deletes follow-ups that are no longer needed. One that cannot be
+// deleted (already running, or gone) fires and finds its case closed.
+func (w *Worker) dropFollowUps(ctx context.Context, ids []string) {
+	if w.Tasks == nil {
+		return
+	}
+	for _, id := range ids {
+		if err := w.Tasks.DeleteTask(QueueCritical, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			w.log(ctx).Debug("follow-up not deleted; it will find its case closed", "task", id, "err", err)
+		}
+	}
+}
+
+func followUpPayload(t *asynq.Task) (FollowUpPayload, error) {
+	var p FollowUpPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OrderID == "" {
+		return p, fmt.Errorf("bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// retryCommit plans and commits until it wins the order's compare-and-set.
+func (w *Worker) retryCommit(ctx context.Context, planFn func() (*plan, error)) error {
+	for attempt := 1; ; attempt++ {
+		p, err := planFn()
+		if err != nil || p == nil {
+			return err
+		}
+		err = w.commit(ctx, p)
+		if errors.Is(err, store.ErrConflict) && attempt < maxCommitAttempts {
+			continue
+		}
+		return err
+	}
+}
+
+// HandleWindowCheck runs the delay-option flow at P − M (CONTRACT.md §8.1) for an
+// order still open.
+func (w *Worker) HandleWindowCheck(ctx context.Context, t *asynq.Task) error {
+	fp, err := followUpPayload(t)
+	if err != nil {
+		return err
+	}
+	return w.retryCommit(ctx, func() (*plan, error) {
+		rec, err := w.Store.GetOrder(ctx, fp.OrderID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if rec.State != store.OrderOpen {
+			return nil, nil
+		}
+		o, err := w.stateOf(rec)
+		if err != nil {
+			return nil, err
+		}
+		key := "window:" + fp.OrderID + "@" + fp.At.UTC().Format(time.RFC3339)
+		p := newPlan("", "", w.Now())
+		p.commit.LeaveStatus = true
+		ds, err := w.delayFlow(ctx, p, o, key, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		// The check re-schedules itself only for a later moment.
+		p.followUps = dropDue(p.followUps, w.Now())
+		for _, d := range ds {
+			if err := w.decideNotifications(ctx, p, o, d, key); err != nil {
+				return nil, err
+			}
+		}
+		p.commit.Orders = []*store.Order{rec}
+		return p, nil
+	})
+}
+
+func dropDue(fs []followUp, now time.Time) []followUp {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.typ != TypeWindowCheck || f.at.After(now) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
