@@ -172,6 +172,11 @@ func (p *program) runDemo(ctx context.Context, f demoFlags, cfg *config.Config, 
 
 func (p *program) demoEvents(f demoFlags, cfg *config.Config) ([]*event.Event, error) {
 	raw, name := demoEvents, "demodata/events.jsonl"
+	shifted, err := shiftDates(raw, daysSinceEpoch(time.Now().UTC()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	raw = shifted
 	if f.events != "" {
 		var err error
 		if raw, err = readInput(f.events, p.stdin); err != nil {

@@ -97,3 +97,19 @@ func TestDemoInteractive(t *testing.T) {
 		t.Fatal("demo did not stop after interrupt")
 	}
 }
+
+// TestShiftDates: every time and date moves by whole days; nothing else changes.
+func TestShiftDates(t *testing.T) {
+	in := []byte(`{"time":"2026-11-20T09:00:00Z","data":{"eta":"2026-12-01","n":"1001","q":2,"x":null,"l":[{"eta":"2026-12-31T23:00:00-05:00"}]}}` + "\n")
+	out, err := shiftDates(in, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"data":{"eta":"2027-01-10","l":[{"eta":"2027-02-09T23:00:00-05:00"}],"n":"1001","q":2,"x":null},"time":"2026-12-30T09:00:00Z"}` + "\n"
+	if string(out) != want {
+		t.Errorf("\n got %s\nwant %s", out, want)
+	}
+	if got := daysSinceEpoch(time.Date(2026, 12, 6, 23, 59, 0, 0, time.UTC)); got != 10 {
+		t.Errorf("daysSinceEpoch = %d, want 10", got)
+	}
+}

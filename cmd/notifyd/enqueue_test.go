@@ -274,9 +274,19 @@ func TestSameEventThreeWaysHandledOnce(t *testing.T) {
 	}
 }
 
+// demoLines are the built-in sample events as the demo replays them today.
+func demoLines(t *testing.T) []string {
+	t.Helper()
+	raw, err := shiftDates(demoEvents, daysSinceEpoch(time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(raw)), "\n")
+}
+
 func firstDemoEvent(t *testing.T) string {
 	t.Helper()
-	return strings.SplitN(string(demoEvents), "\n", 2)[0]
+	return demoLines(t)[0]
 }
 
 func waitReady(t *testing.T, base string) {

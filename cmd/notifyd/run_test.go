@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -124,7 +123,7 @@ func TestRunSendsForReal(t *testing.T) {
 	tw.Script("+12125550123", twiliofake.Reject(21211, "+12125550123"), twiliofake.Reject(21211, "+12125550123"))
 	base, token := startRun(t, env)
 	st := openTestStore(t, env)
-	for _, line := range strings.Split(strings.TrimSpace(string(demoEvents)), "\n") {
+	for _, line := range demoLines(t) {
 		if status := postEvent(t, base, token, line); status != http.StatusAccepted {
 			t.Fatalf("POST: %d", status)
 		}
@@ -248,7 +247,7 @@ func TestRunRetriesTemporaryEmailFailures(t *testing.T) {
 	base, token := startRun(t, env)
 	st := openTestStore(t, env)
 	mp.SetChaos(t, testmailpit.Triggers{Sender: testmailpit.Trigger{ErrorCode: 451, Probability: 100}})
-	raw := strings.SplitN(string(demoEvents), "\n", 2)[0] // ord_1001, email + SMS
+	raw := firstDemoEvent(t) // ord_1001, email + SMS
 	if status := postEvent(t, base, token, raw); status != http.StatusAccepted {
 		t.Fatalf("POST: %d", status)
 	}
