@@ -52,6 +52,8 @@ type harness struct {
 	logger *slog.Logger
 	// limits, when set before start, rate-limit the channels.
 	limits map[string]jobs.Limiter
+	// deliverer, when set before start, posts decisions to the shop.
+	deliverer jobs.Deliverer
 	rdb    *redis.Client
 	worker *jobs.Worker
 }
@@ -106,7 +108,8 @@ func (h *harness) start() {
 	h.rdb = redis.NewClient(&redis.Options{Addr: h.redis.Addr, DB: h.redis.DB, Username: h.redis.Username, Password: h.redis.Password})
 	h.t.Cleanup(func() { h.rdb.Close() })
 	w := &jobs.Worker{
-		Links: signer, Redis: h.rdb, Limits: h.limits,
+		Links: signer, Redis: h.rdb, Limits: h.limits, Deliverer: h.deliverer,
+		Tasks: asynq.NewInspector(h.redis),
 		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
 		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
 		Logger:  h.logger,
@@ -118,6 +121,7 @@ func (h *harness) start() {
 	w.Register(mux)
 	h.srv = asynq.NewServer(h.redis, asynq.Config{
 		Concurrency: 4, Queues: jobs.QueueWeights(), LogLevel: asynq.FatalLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(w.HandleError),
 		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 50 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	})

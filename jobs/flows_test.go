@@ -1,0 +1,305 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/webhooks"
+)
+
+// flowPolicy makes the §8 clock run in seconds: a 1 s window puts every promise in the
+// past, the customer has 2 s to answer and is reminded 1 s before the deadline.
+const flowPolicy = `{window: 1s, silent_consent_max_delay: 30d, min_response_time: 2s, reminder_before: 1s, coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`
+
+// receiver is the shop's webhook endpoint: it verifies every delivery's signature.
+type receiver struct {
+	mu     sync.Mutex
+	events []map[string]any
+	bad    int
+}
+
+func newReceiver(t *testing.T) (*receiver, *webhooks.Deliverer) {
+	t.Helper()
+	secret, err := webhooks.ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &receiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := webhooks.Verify(secret, req.Header, body, time.Now()); err != nil {
+			r.bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var ce map[string]any
+		json.Unmarshal(body, &ce)
+		r.events = append(r.events, ce)
+	}))
+	t.Cleanup(srv.Close)
+	return r, &webhooks.Deliverer{URL: srv.URL, Secret: secret}
+}
+
+// got returns "type choice/reason channel" of each verified delivery.
+func (r *receiver) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		d, _ := e["data"].(map[string]any)
+		s := e["type"].(string)
+		for _, k := range []string{"choice", "reason", "channel"} {
+			if v, ok := d[k].(string); ok {
+				s += " " + v
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func flowHarness(t *testing.T, policy ...string) (*harness, *receiver) {
+	t.Helper()
+	pol := flowPolicy
+	if len(policy) > 0 {
+		pol = policy[0]
+	}
+	h := newHarness(t, pol)
+	r, d := newReceiver(t)
+	h.deliverer = d
+	h.start()
+	return h, r
+}
+
+// start1 ingests one event and waits until it is handled and its sends are done,
+// but not for follow-ups (reminder, deadline), which are the flow under test.
+func (h *harness) start1(raw string) {
+	h.t.Helper()
+	h.ingest(raw)
+	id := eventID(h.t, raw)
+	waitFor(h.t, "event "+id, func() bool {
+		rec, err := h.st.GetEvent(context.Background(), "test", id)
+		ns, _ := h.st.ListNotifications(context.Background(), store.NotificationFilter{EventSource: "test", EventID: id, Status: store.NotificationPending})
+		return err == nil && rec.Status == store.EventHandled && len(ns) == 0
+	})
+}
+
+// waitFor polls cond for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func offerOf(t *testing.T, h *harness, order string) store.Offer {
+	t.Helper()
+	offers, err := h.st.OffersOf(context.Background(), order)
+	if err != nil || len(offers) == 0 {
+		t.Fatalf("offers of %s: %v %v", order, offers, err)
+	}
+	return offers[0]
+}
+
+// followUps lists the TaskIDs still scheduled.
+func (h *harness) followUps(t *testing.T) []string {
+	t.Helper()
+	in := asynq.NewInspector(h.redis)
+	defer in.Close()
+	tasks, err := in.ListScheduledTasks("critical", asynq.PageSize(1000))
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, task := range tasks {
+		ids = append(ids, task.ID)
+	}
+	return ids
+}
+
+// Flow (a): the date slips past the promise → offer → the customer chooses refund →
+// a signed customer.choice_made reaches the shop, the confirmation goes out, and the
+// reminder and deadline are gone from Redis.
+func TestFlowRefund(t *testing.T) {
+	h, r := flowHarness(t)
+	const o = "ord_fa"
+	h.start1(orderEvent("fa1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	off := offerOf(t, h, o)
+	if off.State != store.OfferOpen || off.Silence != store.SilenceConsent {
+		t.Fatalf("offer %+v", off)
+	}
+	if ids := h.followUps(t); !slices.Contains(ids, "deadline:"+off.ID) || !slices.Contains(ids, "reminder:"+off.ID) {
+		t.Fatalf("follow-ups %q", ids)
+	}
+	if _, changed, err := h.worker.Choose(context.Background(), off.ID, "refund", "web"); err != nil || !changed {
+		t.Fatalf("choose: %v %v", changed, err)
+	}
+	waitFor(t, "the shop to get the choice", func() bool { return len(r.got()) == 1 })
+	waitFor(t, "the confirmation", func() bool { return settled(h, o, 3) })
+	if got, want := r.got(), []string{"customer.choice_made refund web"}; !slices.Equal(got, want) {
+		t.Errorf("webhooks %q, want %q", got, want)
+	}
+	if ids := h.followUps(t); slices.Contains(ids, "deadline:"+off.ID) || slices.Contains(ids, "reminder:"+off.ID) {
+		t.Errorf("follow-ups left in Redis: %q", ids)
+	}
+	want := []string{"backorder_notice email sent", "delay_option_offer email sent", "choice_confirmation email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	order, _ := h.st.GetOrder(context.Background(), o)
+	if order.Lines[0].State != store.LineCanceled {
+		t.Errorf("refunded line state %s", order.Lines[0].State)
+	}
+	if r.bad != 0 {
+		t.Errorf("%d deliveries failed signature verification", r.bad)
+	}
+}
+
+// Flow (b): a definite delay within 30 days and silence → reminded, then wait is
+// recorded at the deadline (channel silence), confirmed, and the shop told.
+func TestFlowSilenceIsConsent(t *testing.T) {
+	h, r := flowHarness(t)
+	const o = "ord_fb"
+	h.start1(orderEvent("fb1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	waitFor(t, "the deadline", func() bool { return offerOf(t, h, o).State == store.OfferDecided })
+	waitFor(t, "the confirmation", func() bool { return settled(h, o, 4) })
+	off := offerOf(t, h, o)
+	if off.Choice != "wait" || off.ChoiceChannel != "silence" {
+		t.Errorf("offer decided as %q by %q", off.Choice, off.ChoiceChannel)
+	}
+	want := []string{"backorder_notice email sent", "delay_option_offer email sent", "choice_reminder email sent", "choice_confirmation email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	waitFor(t, "the shop", func() bool { return len(r.got()) == 1 })
+	if got := r.got(); got[0] != "customer.choice_made wait silence" {
+		t.Errorf("webhook %q", got)
+	}
+}
+
+// Flow (c): no date and silence → the lines are canceled at the deadline, the shop
+// gets order.auto_canceled and the customer auto_cancel_notice.
+func TestFlowUnknownDateAutoCancels(t *testing.T) {
+	// D of one second: the promise plus D is long past, so no date means cancel by
+	// sent + M.
+	h, r := flowHarness(t, strings.Replace(flowPolicy, "silent_consent_max_delay: 30d", "silent_consent_max_delay: 1s", 1))
+	const o = "ord_fc"
+	h.start1(orderEvent("fc1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":null}]`))
+	if off := offerOf(t, h, o); off.Silence != store.SilenceCancel || off.NewDate != nil {
+		t.Fatalf("offer %+v", off)
+	}
+	waitFor(t, "the deadline", func() bool { return offerOf(t, h, o).State == store.OfferDecided })
+	waitFor(t, "the notice", func() bool { return settled(h, o, 4) })
+	want := []string{"backorder_notice email sent", "delay_option_offer email sent", "choice_reminder email sent", "auto_cancel_notice email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	waitFor(t, "the shop", func() bool { return len(r.got()) == 1 })
+	if got := r.got(); got[0] != "order.auto_canceled no_answer" {
+		t.Errorf("webhook %q", got)
+	}
+	n := findKind(t, h, o, "auto_cancel_notice", "email")
+	if !strings.Contains(n.Body, "78.00") {
+		t.Errorf("the notice must state the refund (2 × 39.00):\n%s", n.Body)
+	}
+	order, _ := h.st.GetOrder(context.Background(), o)
+	if order.Lines[0].State != store.LineCanceled {
+		t.Errorf("line state %s", order.Lines[0].State)
+	}
+}
+
+// Flow (d): the order ships before the deadline → follow-ups gone, no stale message.
+func TestFlowShipsBeforeDeadline(t *testing.T) {
+	// Ten seconds before the reminder: the shipment comes first whatever the load.
+	h, r := flowHarness(t, strings.Replace(strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 30s", 1),
+		"reminder_before: 1s", "reminder_before: 20s", 1))
+	const o = "ord_fd"
+	h.start1(orderEvent("fd1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	off := offerOf(t, h, o)
+	h.start1(orderEvent("fd2", "order.shipped", "2026-11-03T10:00:00Z", o, custNoConsent, ship1))
+	if ids := h.followUps(t); slices.Contains(ids, "deadline:"+off.ID) || slices.Contains(ids, "reminder:"+off.ID) {
+		t.Errorf("follow-ups left: %q", ids)
+	}
+	want := []string{"backorder_notice email sent", "delay_option_offer email sent", "shipped email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if got := offerOf(t, h, o); got.State != store.OfferClosed {
+		t.Errorf("offer state %s", got.State)
+	}
+	if len(r.got()) != 0 {
+		t.Errorf("webhooks %q", r.got())
+	}
+}
+
+// Flow (e): an SMS reply "2" picks the substitute (the offer listed WAIT 1, SWAP 2,
+// REFUND 3).
+func TestFlowSMSReplyPicksSubstitute(t *testing.T) {
+	h, r := flowHarness(t)
+	const o = "ord_fe"
+	h.start1(orderEvent("fe1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth, boL1+
+		`,"substitutes":[{"line_id":"l1","sku":"KET-GREEN","name":"Green Kettle","unit_price":"39.00"}]`))
+	answer, handled, err := h.worker.ReplyChoice(context.Background(), "+14155550100", "2")
+	if err != nil || !handled || !strings.Contains(answer, "substitute") {
+		t.Fatalf("reply: %q %v %v", answer, handled, err)
+	}
+	if off := offerOf(t, h, o); off.Choice != "substitute" || off.ChoiceChannel != "sms" {
+		t.Errorf("offer %+v", off)
+	}
+	waitFor(t, "the shop", func() bool { return len(r.got()) == 1 })
+	if got := r.got(); got[0] != "customer.choice_made substitute sms" {
+		t.Errorf("webhook %q", got)
+	}
+	if _, handled, _ := h.worker.ReplyChoice(context.Background(), "+14155550199", "2"); handled {
+		t.Error("a number with no open offer must not be handled")
+	}
+}
+
+// Flow (f): STOP, then a required notice → email only; the SMS is recorded as opted out.
+func TestFlowStopThenRequiredNotice(t *testing.T) {
+	h, _ := flowHarness(t)
+	const o = "ord_ff"
+	if err := h.st.AddSuppression(context.Background(), &store.Suppression{Channel: "sms", Address: "+14155550100",
+		Kind: store.SuppressStop, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.start1(orderEvent("ff1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth, boL1))
+	got := h.summary(o)
+	for _, want := range []string{"delay_option_offer email sent", "delay_option_offer sms suppressed (opted out (STOP))"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("log lacks %q: %q", want, got)
+		}
+	}
+}
+
+// settled reports whether order has n email entries and none is pending.
+func settled(h *harness, order string, n int) bool {
+	log := emailLog(h.summary(order))
+	if len(log) != n {
+		return false
+	}
+	for _, l := range log {
+		if strings.Contains(l, " pending") {
+			return false
+		}
+	}
+	return true
+}
