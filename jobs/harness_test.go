@@ -54,8 +54,8 @@ type harness struct {
 	limits map[string]jobs.Limiter
 	// deliverer, when set before start, posts decisions to the shop.
 	deliverer jobs.Deliverer
-	rdb    *redis.Client
-	worker *jobs.Worker
+	rdb       *redis.Client
+	worker    *jobs.Worker
 }
 
 // newHarness starts from testConfig; policy, when given, replaces its default policy
@@ -121,7 +121,7 @@ func (h *harness) start() {
 	w.Register(mux)
 	h.srv = asynq.NewServer(h.redis, asynq.Config{
 		Concurrency: 4, Queues: jobs.QueueWeights(), LogLevel: asynq.FatalLevel,
-		ErrorHandler: asynq.ErrorHandlerFunc(w.HandleError),
+		ErrorHandler:      asynq.ErrorHandlerFunc(w.HandleError),
 		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 50 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	})
