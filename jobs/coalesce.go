@@ -206,7 +206,9 @@ func (w *Worker) HandleFlush(ctx context.Context, t *asynq.Task) error {
 func (w *Worker) planFlush(ctx context.Context, fp FlushPayload) (*plan, error) {
 	pm, err := w.Store.Pending(ctx, fp.OrderID, fp.Kind)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		// Flushed already — perhaps by this very task, which then died before queueing
+		// the sends it committed: queue what is still pending (TaskIDs make it harmless).
+		return nil, w.resendPending(ctx, fp.OrderID, fp.Kind)
 	}
 	if err != nil {
 		return nil, err
@@ -262,4 +264,18 @@ func hasKind(ds []decision, kind string) bool {
 		}
 	}
 	return false
+}
+
+// resendPending queues the order's pending notifications of kind.
+func (w *Worker) resendPending(ctx context.Context, orderID, kind string) error {
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: orderID, Kind: kind, Status: store.NotificationPending})
+	if err != nil {
+		return err
+	}
+	for i := range ns {
+		if err := w.enqueueSend(ctx, &ns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
