@@ -1,7 +1,9 @@
 // Package httpapi is notifyd's HTTP surface (CONTRACT.md §5): event ingestion, the
-// JSON Schemas, health and readiness, with bearer-token auth and RFC 9457
-// problem+json errors. It uses the store, config and event packages; cmd/notifyd wires
-// it to a listener.
+// JSON Schemas, health and readiness, support's look-ups, with bearer-token auth and
+// RFC 9457 problem+json errors; and the customer pages behind signed links — the
+// choice page, the order status page and unsubscribe — rendered from embedded
+// templates. It uses the store, config, event, links and policy packages; cmd/notifyd
+// wires it to a listener.
 package httpapi
 
 import (

@@ -10,12 +10,14 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 )
 
 // Store is what the HTTP API needs of the store.
 type Store interface {
 	TokenStore
+	PageStore
 	jobs.IngestStore
 	NotificationByProvider(ctx context.Context, channel, providerID string) (*store.Notification, error)
 	AddSuppression(ctx context.Context, s *store.Suppression) error
@@ -45,6 +47,16 @@ type Server struct {
 	Config *config.Config
 	// Choices applies SMS replies to offers; nil answers that no offer is open.
 	Choices SMSChoices
+	// Links verifies the tokens of the customer pages (/c/, /o/, /u/) and signs the
+	// /c/ links the status page shows; nil leaves those routes out.
+	Links *links.Signer
+	// Chooser records the answers of the choice page (jobs.Worker).
+	Chooser Chooser
+	// LinkRate and LinkBurst limit the customer pages per client address: requests a
+	// minute and burst; 0 means DefaultLinkRate and DefaultLinkBurst.
+	LinkRate, LinkBurst int
+
+	limiter *limiter
 }
 
 // Handler returns the routes of CONTRACT.md §5 that exist so far.
@@ -59,6 +71,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("POST "+TwilioStatusPath, s.twilioStatus)
 	mux.HandleFunc("POST "+TwilioInboundPath, s.twilioInbound)
+	mux.HandleFunc("GET /v1/webhooks/deliveries", s.requireRole(store.RoleSupport, s.getDeliveries))
+	if s.Links != nil {
+		s.limiter = newLimiter(s.LinkRate, s.LinkBurst)
+		mux.HandleFunc("GET /c/{token}", s.getChoice)
+		mux.HandleFunc("POST /c/{token}", s.postChoice)
+		mux.HandleFunc("GET /o/{token}", s.getOrder)
+		mux.HandleFunc("GET /u/{token}", s.getUnsubscribe)
+		mux.HandleFunc("POST /u/{token}", s.postUnsubscribe)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Type: problemNotFound, Title: "Not Found", Status: http.StatusNotFound,
 			Detail: "no route " + r.Method + " " + r.URL.Path})

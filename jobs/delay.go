@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -19,7 +20,12 @@ import (
 func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key string, ds []decision, expired bool) ([]decision, error) {
 	pv := w.policyOf(o.rec.Brand)
 	now := w.Now()
-	var late []*store.OrderLine
+	offers, err := w.Store.OffersOf(ctx, o.rec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("offers of %s: %w", o.rec.ID, err)
+	}
+	var late, renew []*store.OrderLine
+	var consented *store.Offer
 	var check *time.Time
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
@@ -27,29 +33,63 @@ func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key stri
 			continue
 		}
 		pl := o.policyLine(l, pv)
+		if c := consentTo(offers, l.LineID); c != nil {
+			// The customer agreed to wait (§8.4–5): only a renewal can ask again.
+			if policy.NeedsRenewal(pl, c.NewDate, c.Deadline, now, pv.Policy, o.loc) {
+				renew, consented = append(renew, l), c
+			} else if c.NewDate != nil {
+				check = earliest(check, policy.RenewalCheckAt(*c.NewDate, c.Deadline, pv.Policy, o.loc))
+			}
+			continue
+		}
 		if o.expired[l.LineID] || policy.Late(pl, now, pv.Policy, o.loc) {
 			late = append(late, l)
 			continue
 		}
-		if at := policy.WindowCheckAt(pl, pv.Policy, o.loc); check == nil || at.Before(*check) {
-			check = &at
-		}
+		check = earliest(check, policy.WindowCheckAt(pl, pv.Policy, o.loc))
 	}
 	if check != nil {
 		p.followUps = append(p.followUps, followUp{TypeWindowCheck, windowID(o.rec.ID), *check,
 			FollowUpPayload{OrderID: o.rec.ID, At: *check}})
 	}
-	if len(late) == 0 {
+	if len(late)+len(renew) == 0 || hasOpen(offers) {
 		return ds, nil
 	}
-	open, err := w.openOffer(ctx, o.rec.ID)
-	if err != nil || open != nil {
-		return ds, err
+	var offer decision
+	if len(renew) > 0 {
+		offer = w.offerDecision(p, o, key, append(renew, late...), reasonOf(ds), consented)
+	} else {
+		offer = w.offerDecision(p, o, key, late, reasonOf(ds), nil)
 	}
-	offer := w.offerDecision(p, o, key, late, reasonOf(ds))
 	// The offer states the new dates: an eta_update about the same lines is dropped.
 	ds = slices.DeleteFunc(ds, func(d decision) bool { return d.kind == templates.KindEtaUpdate })
 	return append(ds, offer), nil
+}
+
+// consentTo returns the latest decided offer in which the customer agreed to wait for
+// line (by answer or silence), nil if none.
+func consentTo(offers []store.Offer, line string) *store.Offer {
+	for i := range offers { // newest first
+		off := &offers[i]
+		if slices.Contains(off.LineIDs, line) && off.Choice == policy.ChoiceWait {
+			return off
+		}
+		if slices.Contains(off.LineIDs, line) && off.State != store.OfferOpen {
+			return nil // a later offer without consent stands
+		}
+	}
+	return nil
+}
+
+func hasOpen(offers []store.Offer) bool {
+	return slices.ContainsFunc(offers, func(o store.Offer) bool { return o.State == store.OfferOpen })
+}
+
+func earliest(cur *time.Time, t time.Time) *time.Time {
+	if cur == nil || t.Before(*cur) {
+		return &t
+	}
+	return cur
 }
 
 func reasonOf(ds []decision) string {

@@ -192,6 +192,18 @@ func TestFlowSilenceIsConsent(t *testing.T) {
 	if got := r.got(); got[0] != "customer.choice_made wait silence" {
 		t.Errorf("webhook %q", got)
 	}
+
+	// A second delay past the date the customer agreed to (§8.4): a renewed offer,
+	// to which silence is never consent.
+	h.start1(orderEvent("fb2", "order.eta_changed", "2026-11-04T10:00:00Z", o, custNoConsent,
+		`,"changes":[{"line_id":"l1","previous_eta":"2026-12-01","eta":"2026-12-20"}]`))
+	renewed := offerOf(t, h, o)
+	if !renewed.Renewed || renewed.Silence != store.SilenceCancel || renewed.ID == off.ID {
+		t.Errorf("renewed offer %+v", renewed)
+	}
+	if got := emailLog(h.summary(o)); got[len(got)-1] != "delay_option_offer email sent" || slices.Contains(got, "eta_update email sent") {
+		t.Errorf("the renewed offer carries the new date, with no separate eta_update: %q", got)
+	}
 }
 
 // Flow (c): no date and silence → the lines are canceled at the deadline, the shop

@@ -66,7 +66,9 @@ func (w *Worker) openOffer(ctx context.Context, orderID string) (*store.Offer, e
 // offerDecision opens the delay-option offer over the late lines (CONTRACT.md §8.1–3):
 // the lines wait for the customer's choice, the offer record keeps the policy values
 // it is made under, and its reminder and deadline are scheduled.
-func (w *Worker) offerDecision(p *plan, o *orderState, eventKey string, late []*store.OrderLine, reason string) decision {
+// A renewed offer (consented is the offer whose date the customer agreed to wait
+// for, §8.4) never takes silence as consent.
+func (w *Worker) offerDecision(p *plan, o *orderState, eventKey string, late []*store.OrderLine, reason string, consented *store.Offer) decision {
 	pv := w.policyOf(o.rec.Brand)
 	now := w.Now()
 	var lines []policy.Line
@@ -77,11 +79,14 @@ func (w *Worker) offerDecision(p *plan, o *orderState, eventKey string, late []*
 		views = append(views, o.viewLine(l.LineID, l.BackorderedQty, l.ETA, nil))
 	}
 	c := policy.FirstOffer(lines, now, pv.Policy, o.loc)
+	if consented != nil && consented.NewDate != nil {
+		c = policy.RenewedOffer(lines, *consented.NewDate, now, pv.Policy, o.loc)
+	}
 	id := offerID(o.rec.ID, eventKey)
 	rec := &store.Offer{
 		ID: id, OrderID: o.rec.ID, Brand: o.rec.Brand, LineIDs: c.LineIDs, Silence: string(c.Silence),
 		NewDate: c.NewDate, NoDateReason: reason, Deadline: c.Deadline, ReminderAt: c.ReminderAt,
-		Policy: pv.JSON, State: store.OfferOpen, CreatedAt: now, UpdatedAt: now,
+		Policy: pv.JSON, State: store.OfferOpen, CreatedAt: now, UpdatedAt: now, Renewed: consented != nil,
 	}
 	if cu := o.snap.Customer; cu.SMSConsent && cu.Phone != "" {
 		rec.Phone = cu.Phone

@@ -158,12 +158,14 @@ func TestRunSendsForReal(t *testing.T) {
 		"ord_1004 backorder_notice", "ord_1004 delay_option_offer",
 		"ord_5001 backorder_notice", "ord_5001 eta_update",
 		"ord_5002 backorder_notice", "ord_5002 delay_option_offer",
+		"ord_1005 backorder_notice", "ord_1005 delay_option_offer", "ord_1005 choice_reminder", "ord_1005 choice_confirmation",
 	}
+	sort.Strings(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("emails in Mailpit:\n got %q\nwant %q", got, want)
 	}
 
-	// SMS: the 8 decided, 6 accepted by Twilio, the two refused failed with its code.
+	// SMS: 12 decided, 10 accepted by Twilio, the two refused failed with its code.
 	ns, err := st.ListNotifications(context.Background(), store.NotificationFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -180,8 +182,8 @@ func TestRunSendsForReal(t *testing.T) {
 			failed = append(failed, n)
 		}
 	}
-	if len(tw.Messages()) != 6 || len(sent) != 6 {
-		t.Errorf("Twilio accepted %d SMS, %d recorded sent; want 6 and 6", len(tw.Messages()), len(sent))
+	if len(tw.Messages()) != 10 || len(sent) != 10 {
+		t.Errorf("Twilio accepted %d SMS, %d recorded sent; want 10 and 10", len(tw.Messages()), len(sent))
 	}
 	if len(failed) != 2 {
 		t.Fatalf("failed SMS: %+v", failed)

@@ -104,6 +104,7 @@ func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisCo
 		}
 		api := newHTTPServer(s.cfg, s.st, s.q, readiness(s.q, s.st), s.log)
 		api.Choices = w
+		api.Chooser, api.Links = w, w.Links // the pages verify the links the worker signed
 		hs = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- hs.Serve(ln) }()
 		s.log.Info("http listening", "addr", ln.Addr().String())
