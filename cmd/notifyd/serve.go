@@ -35,7 +35,8 @@ func (p *program) serve(ctx context.Context, mode string, args []string) error {
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
-	st, err := openCheckedStore(ctx, cfg.DatabaseURL)
+	// One Postgres connection per asynq handler, and some for the HTTP side.
+	st, err := openCheckedStore(ctx, withPoolSize(cfg.DatabaseURL, cfg.Concurrency+12))
 	if err != nil {
 		return err
 	}

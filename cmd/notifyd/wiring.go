@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,9 +67,26 @@ func openStore(ctx context.Context, dsn string) (store.Store, error) {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.Open(ctx, dsn)
+		return postgres.Open(ctx, withPoolSize(dsn, 32))
 	}
 	return nil, fmt.Errorf("NOTIFYD_DATABASE_URL: want postgres://… or sqlite:PATH, got %q", dsn)
+}
+
+// withPoolSize sets pgxpool's pool_max_conns when the URL does not: its default (the
+// number of CPUs, at least 4) leaves asynq's 20 handlers queueing for a connection,
+// which the benchmarks showed as nearly all of a handler's time (docs/performance.md).
+func withPoolSize(dsn string, n int) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Has("pool_max_conns") {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(n))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // openCheckedStore opens the store and refuses an unmigrated or newer schema.
@@ -232,8 +251,9 @@ func workerConfig(cfg *config.Config, log *slog.Logger) asynq.Config {
 		Logger:          asynqLogger{log.With("component", "asynq")},
 		LogLevel:        asynq.WarnLevel,
 		ShutdownTimeout: 25 * time.Second,
-		// Latency matters more than Redis round trips when queues are idle.
-		TaskCheckInterval:        100 * time.Millisecond,
+		// asynq sleeps 0.5–1.5 × this after an empty poll and each message waits for
+		// two polls (event, send): 20 ms keeps p99 under 100 ms (docs/performance.md).
+		TaskCheckInterval:        20 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
 		RetryDelayFunc:           retryDelay,
 		IsFailure: func(err error) bool {

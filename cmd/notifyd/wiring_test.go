@@ -40,3 +40,17 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("redis down: %v", err)
 	}
 }
+
+func TestWithPoolSize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"postgres://u@h:5432/db?sslmode=disable": "postgres://u@h:5432/db?pool_max_conns=32&sslmode=disable",
+		"postgres://u@h/db?pool_max_conns=5":     "postgres://u@h/db?pool_max_conns=5",
+		"sqlite:/var/lib/notifyd.db":             "sqlite:/var/lib/notifyd.db",
+		"postgresql://u@h/db":                    "postgresql://u@h/db?pool_max_conns=32",
+	} {
+		if got := withPoolSize(in, 32); got != want {
+			t.Errorf("withPoolSize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
