@@ -137,7 +137,9 @@ func (h *harness) followUps(t *testing.T) []string {
 // Flow (a): the date slips past the promise → offer → the customer chooses refund →
 // a signed customer.choice_made reaches the shop, the confirmation goes out, and the
 // reminder and deadline are gone from Redis.
-func TestFlowRefund(t *testing.T) {
+func TestFlowRefund(t *testing.T) { forEachDB(t, flowRefund) }
+
+func flowRefund(t *testing.T) {
 	h, r := flowHarness(t)
 	const o = "ord_fa"
 	h.start1(orderEvent("fa1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
@@ -174,7 +176,9 @@ func TestFlowRefund(t *testing.T) {
 
 // Flow (b): a definite delay within 30 days and silence → reminded, then wait is
 // recorded at the deadline (channel silence), confirmed, and the shop told.
-func TestFlowSilenceIsConsent(t *testing.T) {
+func TestFlowSilenceIsConsent(t *testing.T) { forEachDB(t, flowSilenceIsConsent) }
+
+func flowSilenceIsConsent(t *testing.T) {
 	h, r := flowHarness(t)
 	const o = "ord_fb"
 	h.start1(orderEvent("fb1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
@@ -208,7 +212,9 @@ func TestFlowSilenceIsConsent(t *testing.T) {
 
 // Flow (c): no date and silence → the lines are canceled at the deadline, the shop
 // gets order.auto_canceled and the customer auto_cancel_notice.
-func TestFlowUnknownDateAutoCancels(t *testing.T) {
+func TestFlowUnknownDateAutoCancels(t *testing.T) { forEachDB(t, flowUnknownDateAutoCancels) }
+
+func flowUnknownDateAutoCancels(t *testing.T) {
 	// D of one second: the promise plus D is long past, so no date means cancel by
 	// sent + M.
 	h, r := flowHarness(t, strings.Replace(flowPolicy, "silent_consent_max_delay: 30d", "silent_consent_max_delay: 1s", 1))
@@ -239,7 +245,9 @@ func TestFlowUnknownDateAutoCancels(t *testing.T) {
 }
 
 // Flow (d): the order ships before the deadline → follow-ups gone, no stale message.
-func TestFlowShipsBeforeDeadline(t *testing.T) {
+func TestFlowShipsBeforeDeadline(t *testing.T) { forEachDB(t, flowShipsBeforeDeadline) }
+
+func flowShipsBeforeDeadline(t *testing.T) {
 	// Ten seconds before the reminder: the shipment comes first whatever the load.
 	h, r := flowHarness(t, strings.Replace(strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 30s", 1),
 		"reminder_before: 1s", "reminder_before: 20s", 1))
@@ -264,7 +272,9 @@ func TestFlowShipsBeforeDeadline(t *testing.T) {
 
 // Flow (e): an SMS reply "2" picks the substitute (the offer listed WAIT 1, SWAP 2,
 // REFUND 3).
-func TestFlowSMSReplyPicksSubstitute(t *testing.T) {
+func TestFlowSMSReplyPicksSubstitute(t *testing.T) { forEachDB(t, flowSMSReplyPicksSubstitute) }
+
+func flowSMSReplyPicksSubstitute(t *testing.T) {
 	h, r := flowHarness(t)
 	const o = "ord_fe"
 	h.start1(orderEvent("fe1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth, boL1+
@@ -286,7 +296,9 @@ func TestFlowSMSReplyPicksSubstitute(t *testing.T) {
 }
 
 // Flow (f): STOP, then a required notice → email only; the SMS is recorded as opted out.
-func TestFlowStopThenRequiredNotice(t *testing.T) {
+func TestFlowStopThenRequiredNotice(t *testing.T) { forEachDB(t, flowStopThenRequiredNotice) }
+
+func flowStopThenRequiredNotice(t *testing.T) {
 	h, _ := flowHarness(t)
 	const o = "ord_ff"
 	if err := h.st.AddSuppression(context.Background(), &store.Suppression{Channel: "sms", Address: "+14155550100",

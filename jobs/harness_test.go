@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/notifyd/notifyd/channels"
@@ -23,6 +26,7 @@ import (
 	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/postgres"
 	"github.com/notifyd/notifyd/store/sqlite"
 	"github.com/notifyd/notifyd/templates"
 )
@@ -71,10 +75,7 @@ func newHarness(t *testing.T, policy ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "notifyd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -292,4 +293,52 @@ func eventID(t *testing.T, raw string) string {
 		t.Fatal(err)
 	}
 	return e.ID
+}
+
+// forEachDB runs f against SQLite and, when NOTIFYD_TEST_DATABASE_URL is set (CI),
+// against Postgres too.
+func forEachDB(t *testing.T, f func(t *testing.T)) {
+	t.Run("sqlite", f)
+	if os.Getenv("NOTIFYD_TEST_DATABASE_URL") != "" {
+		t.Run("postgres", f)
+	}
+}
+
+// openStore opens the store the (sub)test runs on: Postgres in a schema of its own
+// for a ".../postgres" subtest, else a SQLite file.
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	if !strings.HasSuffix(t.Name(), "/postgres") {
+		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "notifyd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	dsn := os.Getenv("NOTIFYD_TEST_DATABASE_URL")
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("NOTIFYD_TEST_DATABASE_URL: %v", err)
+	}
+	schema := fmt.Sprintf("notifyd_jobs_%d_%d", time.Now().UnixNano(), ids.Add(1))
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
