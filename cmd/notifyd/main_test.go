@@ -50,10 +50,13 @@ func TestDemoOnce(t *testing.T) {
 		"ord_1002 backorder_notice email", "ord_1002 restock_notice email", "ord_1002 shipped email",
 		// ord_1003 (no consent): backordered, then canceled by the shop: nothing more.
 		"ord_1003 backorder_notice email",
-		// ord_1004 (indefinite backorder, email + SMS): late at once → offer with the
-		// notice; the later window_expired finds the offer open and sends nothing more.
+		// ord_1004 (indefinite backorder, promise long past, email + SMS): late at once →
+		// offer with the notice; no date, so silence cancels: reminded, then the line is
+		// canceled at the deadline; the later window_expired finds nothing to do.
 		"ord_1004 backorder_notice email", "ord_1004 backorder_notice sms",
 		"ord_1004 delay_option_offer email", "ord_1004 delay_option_offer sms",
+		"ord_1004 choice_reminder email", "ord_1004 choice_reminder sms",
+		"ord_1004 auto_cancel_notice email", "ord_1004 auto_cancel_notice sms",
 		// ord_5001 (lumen, de-DE, email + SMS): backordered, ETA changed.
 		"ord_5001 backorder_notice email", "ord_5001 backorder_notice sms",
 		"ord_5001 eta_update email", "ord_5001 eta_update sms",
@@ -73,7 +76,7 @@ func TestDemoOnce(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("outbox:\n got %q\nwant %q", got, want)
 	}
-	for _, line := range []string{"15 events handled", "total                     18    12", "failures: 0", "(18 emails in email/, 12 SMS in sms.jsonl)"} {
+	for _, line := range []string{"15 events handled", "total                     20    14", "failures: 0", "(20 emails in email/, 14 SMS in sms.jsonl)"} {
 		if !strings.Contains(stdout, line) {
 			t.Errorf("summary lacks %q:\n%s", line, stdout)
 		}

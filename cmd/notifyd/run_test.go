@@ -155,7 +155,7 @@ func TestRunSendsForReal(t *testing.T) {
 		"ord_1001 backorder_notice", "ord_1001 eta_update", "ord_1001 partial_shipment", "ord_1001 shipped",
 		"ord_1002 backorder_notice", "ord_1002 restock_notice", "ord_1002 shipped",
 		"ord_1003 backorder_notice",
-		"ord_1004 backorder_notice", "ord_1004 delay_option_offer",
+		"ord_1004 backorder_notice", "ord_1004 delay_option_offer", "ord_1004 choice_reminder", "ord_1004 auto_cancel_notice",
 		"ord_5001 backorder_notice", "ord_5001 eta_update",
 		"ord_5002 backorder_notice", "ord_5002 delay_option_offer",
 		"ord_1005 backorder_notice", "ord_1005 delay_option_offer", "ord_1005 choice_reminder", "ord_1005 choice_confirmation",
@@ -165,7 +165,7 @@ func TestRunSendsForReal(t *testing.T) {
 		t.Errorf("emails in Mailpit:\n got %q\nwant %q", got, want)
 	}
 
-	// SMS: 12 decided, 10 accepted by Twilio, the two refused failed with its code.
+	// SMS: 14 decided, 12 accepted by Twilio, the two refused failed with its code.
 	ns, err := st.ListNotifications(context.Background(), store.NotificationFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +182,8 @@ func TestRunSendsForReal(t *testing.T) {
 			failed = append(failed, n)
 		}
 	}
-	if len(tw.Messages()) != 10 || len(sent) != 10 {
-		t.Errorf("Twilio accepted %d SMS, %d recorded sent; want 10 and 10", len(tw.Messages()), len(sent))
+	if len(tw.Messages()) != 12 || len(sent) != 12 {
+		t.Errorf("Twilio accepted %d SMS, %d recorded sent; want 12 and 12", len(tw.Messages()), len(sent))
 	}
 	if len(failed) != 2 {
 		t.Fatalf("failed SMS: %+v", failed)
