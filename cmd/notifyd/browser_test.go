@@ -54,14 +54,14 @@ func TestBrowserChoosesRefundFromEmail(t *testing.T) {
 
 	// The browser starts first: the offer's deadline is 12 s after it is sent (the
 	// demo policy), so its start-up must not eat into that.
-	browser, closeBrowser, chromeOut := startChromium(t, ctx)
+	browser, stopBrowser, chromeOut := startChromium(t, ctx)
 
 	env := testEnv(t)
 	env["NOTIFYD_PUBLIC_URL"] = "http://" + env["NOTIFYD_HTTP_ADDR"] // the links in the email
 	base, token := startRun(t, env)
 	// Close the browser before notifyd stops: a socket chromium opened ahead of a
 	// request would hold up the HTTP server's graceful shutdown for 5 s.
-	t.Cleanup(closeBrowser)
+	t.Cleanup(stopBrowser)
 	st := openTestStore(t, env)
 	if status := postEvent(t, base, token, demoEvent(t, "evt_acme_0012")); status != http.StatusAccepted {
 		t.Fatalf("POST evt_acme_0012: %d", status)
@@ -148,10 +148,10 @@ func TestBrowserChoosesRefundFromEmail(t *testing.T) {
 	t.Logf("email to confirmation in %v", time.Since(emailAt).Round(time.Millisecond))
 }
 
-// startChromium starts headless chromium with a fresh profile and an open tab. close
+// startChromium starts headless chromium with a fresh profile and an open tab. stop
 // ends it and waits for it to exit; it also runs when the test ends. The browser's
 // output is kept for failures.
-func startChromium(t *testing.T, ctx context.Context) (browser context.Context, close func(), out *lockedBuffer) {
+func startChromium(t *testing.T, ctx context.Context) (browser context.Context, stop func(), out *lockedBuffer) {
 	t.Helper()
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
 	out = &lockedBuffer{}
@@ -170,15 +170,15 @@ func startChromium(t *testing.T, ctx context.Context) (browser context.Context, 
 		chromedp.CombinedOutput(out),
 	)
 	browser, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	close = func() {
+	stop = func() {
 		cancelBrowser()
 		cancelAlloc() // waits for chromium to exit
 	}
-	t.Cleanup(close)
+	t.Cleanup(stop)
 	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start %s: %v\nchromium output:\n%s", chromiumPath, err, out.String())
 	}
-	return browser, close, out
+	return browser, stop, out
 }
 
 // artifactsDir is $NOTIFYD_TEST_ARTIFACTS (created if needed), else a temporary one.
