@@ -43,7 +43,7 @@ func TestChoicePageGETChangesNothing(t *testing.T) {
 		contains(t, c.name, body, `<html lang="en">`, "Acme Home", "Order N-o1", "Blue Kettle", "Quantity: 2", "$39.00",
 			"New expected date:", "Wait for the items", "Cancel and refund", "full, prompt refund at no cost",
 			"Please answer by", "we will keep your order and wait", "No choice is recorded yet.",
-			`<label for="choice-wait">`, `<label for="choice-refund">`, `<button type="submit">Confirm my choice</button>`,
+			`<label for="choice-wait">`, `<label for="choice-refund">`, `<button type="submit" id="choice-submit">Confirm my choice</button>`,
 			`method="post"`, "help@acme.example", "https://acme.example/help", `href="tel:&#43;14155550199"`, "#0b6e4f", "https://acme.example/logo.png")
 		lacks(t, c.name, body, "Take the substitute", "<script")
 	}
