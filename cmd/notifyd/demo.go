@@ -141,15 +141,24 @@ func (p *program) runDemo(ctx context.Context, f demoFlags, cfg *config.Config, 
 	result := make(chan error, 1)
 	started := func(addr string) {
 		go func() {
+			if !f.once {
+				// Interactive: say what to open at once; the story plays out meanwhile.
+				if err := p.printDemoURLs(ctx, st, addr, cfg.OutboxDir); err != nil {
+					result <- err
+					cancel()
+					return
+				}
+			}
 			err := replay(ctx, st, q, redisOpt, events)
 			if err == nil && f.once {
 				err = waitDrained(ctx, st, redisOpt, events)
 			}
 			if err == nil && !f.once {
-				err = p.printDemoURLs(ctx, st, addr, cfg.OutboxDir)
-				if err == nil {
-					return
-				}
+				fmt.Fprintf(p.stdout, "\nall %d sample events have played out; the messages are in %s\n", len(events), cfg.OutboxDir)
+				return
+			}
+			if ctx.Err() != nil && !f.once {
+				return // interrupted while replaying
 			}
 			result <- err
 			cancel()

@@ -154,7 +154,8 @@ func (p *program) printDemoURLs(ctx context.Context, st store.Store, addr, outbo
 	if err := st.CreateToken(ctx, tok); err != nil {
 		return err
 	}
-	fmt.Fprintf(p.stdout, `notifyd demo is running; the sample events have been handled.
+	fmt.Fprintf(p.stdout, `notifyd demo is running; the sample events are being replayed one by one
+(offers, reminders and deadlines play out over about half a minute).
 
   the messages:         %s/email/*.eml (open in a mail client), %s/sms.jsonl
   event schemas:        http://%s/v1/schemas
