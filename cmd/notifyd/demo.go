@@ -209,6 +209,7 @@ func (p *program) demoEvents(f demoFlags, cfg *config.Config) ([]*event.Event, e
 // replay sends the events through the same ingestion as HTTP and `enqueue`, one at a
 // time in the order given, each once the previous one has played out — handled, its
 // messages sent, its coalescing window closed — as a shop's systems would over days.
+// Offers' reminders and deadlines run on their own clock meanwhile.
 func replay(ctx context.Context, st store.Store, q *asynq.Client, redisOpt asynq.RedisConnOpt, events []*event.Event) error {
 	in := asynq.NewInspector(redisOpt)
 	defer in.Close()
@@ -219,7 +220,7 @@ func replay(ctx context.Context, st store.Store, q *asynq.Client, redisOpt asynq
 		if err := waitHandled(ctx, st, in, e, 15*time.Second); err != nil {
 			return err
 		}
-		if err := waitQueues(ctx, in, 15*time.Second); err != nil {
+		if err := waitQueues(ctx, in, 15*time.Second, false); err != nil {
 			return err
 		}
 	}

@@ -101,7 +101,7 @@ func waitSettled(t *testing.T, env map[string]string, st store.Store, source, id
 		rec, err := st.GetEvent(context.Background(), source, id)
 		if err == nil && rec.Status == store.EventHandled {
 			pending, err := st.ListNotifications(context.Background(), store.NotificationFilter{Status: store.NotificationPending})
-			busy, _ := queuesBusy(in)
+			busy, _ := queuesBusy(in, true)
 			if err == nil && len(pending) == 0 && !busy {
 				return
 			}
