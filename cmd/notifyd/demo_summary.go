@@ -34,12 +34,18 @@ func waitDrained(ctx context.Context, st store.Store, redisOpt asynq.RedisConnOp
 // do not count, so the next event need not wait for them.
 func waitQueues(ctx context.Context, in *asynq.Inspector, limit time.Duration, followUps bool) error {
 	deadline := time.Now().Add(limit)
+	// The queues are looked at one after the other, so a task can move from one to
+	// another unseen: only two calm looks in a row count.
+	calm := 0
 	for {
 		busy, err := queuesBusy(in, followUps)
 		if err != nil {
 			return err
 		}
-		if !busy {
+		if calm = calm + 1; busy {
+			calm = 0
+		}
+		if calm == 2 {
 			return nil
 		}
 		if time.Now().After(deadline) {

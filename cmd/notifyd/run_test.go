@@ -97,14 +97,20 @@ func waitSettled(t *testing.T, env map[string]string, st store.Store, source, id
 	in := asynq.NewInspector(opt)
 	defer in.Close()
 	deadline := time.Now().Add(30 * time.Second)
+	calm := 0 // two settled looks in a row: a task can move between queues unseen
 	for time.Now().Before(deadline) {
 		rec, err := st.GetEvent(context.Background(), source, id)
+		settled := false
 		if err == nil && rec.Status == store.EventHandled {
 			pending, err := st.ListNotifications(context.Background(), store.NotificationFilter{Status: store.NotificationPending})
 			busy, _ := queuesBusy(in, true)
-			if err == nil && len(pending) == 0 && !busy {
-				return
-			}
+			settled = err == nil && len(pending) == 0 && !busy
+		}
+		if calm = calm + 1; !settled {
+			calm = 0
+		}
+		if calm == 2 {
+			return
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
