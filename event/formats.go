@@ -68,9 +68,6 @@ func validCurrency(s string) bool {
 	return err == nil
 }
 
-// urlRE is the JSON Schema pattern of URL fields; validURL is stricter.
-const urlRE = `^https?://`
-
 // validURL accepts an absolute http or https URL with a host.
 func validURL(s string) bool {
 	u, err := url.Parse(s)

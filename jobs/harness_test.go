@@ -284,15 +284,6 @@ func orderEvent(id, typ, at, orderID, customer, extra string) string {
 	return ev(id, typ, at, orderID, data)
 }
 
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func eventID(t *testing.T, raw string) string {
 	t.Helper()
 	var e struct{ ID string }

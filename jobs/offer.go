@@ -29,13 +29,6 @@ func (o *orderState) promise(p config.Policy) time.Time {
 	return addDays(o.snap.PlacedAt.In(o.loc), p.Window)
 }
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // offerID is stable for one order and the event that opened the offer, so a retried
 // event opens the same offer.
 func offerID(orderID, eventKey string) string {

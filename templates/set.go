@@ -28,11 +28,8 @@ type setKey struct {
 	typ                          string // the lines' backorder type (page.Type), which the copy switches on
 }
 
-// emailBlocks and smsBlocks are what a kind's files must define.
-var (
-	emailBlocks = []string{"subject", "preheader", "heading", "intro", "outro"}
-	smsBlocks   = []string{"sms"}
-)
+// emailBlocks are what a kind's email file must define.
+var emailBlocks = []string{"subject", "preheader", "heading", "intro", "outro"}
 
 func (r *Renderer) load(b Brand, kind, customer, brandDefault, typ string) (*set, error) {
 	brand := b.ID
