@@ -170,17 +170,8 @@ func (w *Worker) dropPending(p *plan, orderID string) {
 }
 
 func (w *Worker) enqueueFlush(ctx context.Context, f flushTask) error {
-	payload, err := json.Marshal(f.FlushPayload)
-	if err != nil {
-		return err
-	}
 	id := fmt.Sprintf("flush:%s:%s:%d", f.OrderID, f.Kind, f.Seq)
-	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(TypeFlush, payload),
-		asynq.TaskID(id), asynq.Queue(QueueDefault), asynq.ProcessAt(f.due))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue %s: %w", id, err)
-	}
-	return nil
+	return w.enqueueOnce(ctx, TypeFlush, id, f.FlushPayload, asynq.Queue(QueueDefault), asynq.ProcessAt(f.due))
 }
 
 // HandleFlush sends a coalesced message with the latest facts, unless a later change
@@ -190,17 +181,7 @@ func (w *Worker) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &fp); err != nil || fp.OrderID == "" {
 		return fmt.Errorf("bad %s payload %q: %w", TypeFlush, t.Payload(), asynq.SkipRetry)
 	}
-	for attempt := 1; ; attempt++ {
-		p, err := w.planFlush(ctx, fp)
-		if err != nil || p == nil {
-			return err
-		}
-		err = w.commit(ctx, p)
-		if errors.Is(err, store.ErrConflict) && attempt < maxCommitAttempts {
-			continue
-		}
-		return err
-	}
+	return w.retryCommit(ctx, func() (*plan, error) { return w.planFlush(ctx, fp) })
 }
 
 func (w *Worker) planFlush(ctx context.Context, fp FlushPayload) (*plan, error) {

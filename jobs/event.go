@@ -46,22 +46,16 @@ func (w *Worker) HandleEvent(ctx context.Context, t *asynq.Task) error {
 	if e.Restocked != nil {
 		return w.handleRestock(ctx, e)
 	}
-	for attempt := 1; ; attempt++ {
-		p := newPlan(e.Source, e.ID, w.Now())
-		if err := w.planOrderEvent(ctx, p, e); err != nil {
-			return err
-		}
-		err := w.commit(ctx, p)
-		if errors.Is(err, store.ErrConflict) && attempt < maxCommitAttempts {
-			log.Debug("order changed concurrently; deciding again", "attempt", attempt)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		log.Info("event handled", "outcome", p.commit.Outcome)
-		return nil
+	var p *plan
+	err = w.retryCommit(ctx, func() (*plan, error) {
+		p = newPlan(e.Source, e.ID, w.Now())
+		return p, w.planOrderEvent(ctx, p, e)
+	})
+	if err != nil {
+		return err
 	}
+	log.Info("event handled", "outcome", p.commit.Outcome)
+	return nil
 }
 
 // record remembers the event, or returns what is already remembered of it.

@@ -17,17 +17,23 @@ type TaskDeleter interface {
 	DeleteTask(queue, id string) error
 }
 
-func (w *Worker) enqueueFollowUp(ctx context.Context, f followUp) error {
-	payload, err := json.Marshal(f.payload)
+// enqueueOnce enqueues a task of type typ with a JSON payload under the deterministic
+// TaskID id. A conflict means the task is queued already — every re-run after a crash
+// or a lost race enqueues the same TaskIDs — and is not an error.
+func (w *Worker) enqueueOnce(ctx context.Context, typ, id string, payload any, opts ...asynq.Option) error {
+	b, err := json.Marshal(payload)
 	if err != nil {
 		return err
 	}
-	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(f.typ, payload),
-		asynq.TaskID(f.id), asynq.Queue(QueueCritical), asynq.ProcessAt(f.at))
+	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(typ, b), append(opts, asynq.TaskID(id))...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("schedule %s: %w", f.id, err)
+		return fmt.Errorf("enqueue %s: %w", id, err)
 	}
 	return nil
+}
+
+func (w *Worker) enqueueFollowUp(ctx context.Context, f followUp) error {
+	return w.enqueueOnce(ctx, f.typ, f.id, f.payload, asynq.Queue(QueueCritical), asynq.ProcessAt(f.at))
 }
 
 // dropFollowUps deletes follow-ups that are no longer needed. One that cannot be

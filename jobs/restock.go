@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -69,16 +68,8 @@ func (w *Worker) handleRestock(ctx context.Context, e *event.Event) error {
 }
 
 func (w *Worker) enqueueRestockBatch(ctx context.Context, e *event.Event, n int, orders []string) error {
-	payload, err := json.Marshal(RestockBatchPayload{Source: e.Source, ID: e.ID, SKU: e.Restocked.SKU, Orders: orders})
-	if err != nil {
-		return err
-	}
-	id := fmt.Sprintf("restock:%s:%d", e.Key(), n)
-	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(TypeRestockBatch, payload), asynq.TaskID(id), asynq.Queue(QueueLow))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue %s: %w", id, err)
-	}
-	return nil
+	return w.enqueueOnce(ctx, TypeRestockBatch, fmt.Sprintf("restock:%s:%d", e.Key(), n),
+		RestockBatchPayload{Source: e.Source, ID: e.ID, SKU: e.Restocked.SKU, Orders: orders}, asynq.Queue(QueueLow))
 }
 
 // HandleRestockBatch decides restock_notice for each order of the batch whose
@@ -88,17 +79,7 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &bp); err != nil || bp.ID == "" {
 		return fmt.Errorf("bad %s payload: %w", TypeRestockBatch, asynq.SkipRetry)
 	}
-	for attempt := 1; ; attempt++ {
-		p, err := w.planRestockBatch(ctx, bp)
-		if err != nil {
-			return err
-		}
-		err = w.commit(ctx, p)
-		if errors.Is(err, store.ErrConflict) && attempt < maxCommitAttempts {
-			continue
-		}
-		return err
-	}
+	return w.retryCommit(ctx, func() (*plan, error) { return w.planRestockBatch(ctx, bp) })
 }
 
 func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (*plan, error) {

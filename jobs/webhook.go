@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -54,17 +53,8 @@ func (w *Worker) enqueueDelivery(ctx context.Context, id string, at time.Time) e
 }
 
 func (w *Worker) enqueueAttempt(ctx context.Context, dp DeliverPayload, at time.Time) error {
-	payload, err := json.Marshal(dp)
-	if err != nil {
-		return err
-	}
-	tid := fmt.Sprintf("webhook:%s:%d", dp.ID, dp.Attempt)
-	_, err = w.Enqueuer.EnqueueContext(ctx, asynq.NewTask(TypeDeliver, payload),
-		asynq.TaskID(tid), asynq.Queue(QueueCritical), asynq.ProcessAt(at), asynq.MaxRetry(0))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("schedule %s: %w", tid, err)
-	}
-	return nil
+	return w.enqueueOnce(ctx, TypeDeliver, fmt.Sprintf("webhook:%s:%d", dp.ID, dp.Attempt), dp,
+		asynq.Queue(QueueCritical), asynq.ProcessAt(at), asynq.MaxRetry(0))
 }
 
 // HandleDeliver makes one attempt and schedules the next on the Standard Webhooks
