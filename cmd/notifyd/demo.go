@@ -130,11 +130,10 @@ func (p *program) runDemo(ctx context.Context, f demoFlags, cfg *config.Config, 
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	redisOpt, q, err := redisClient(cfg)
 	if err != nil {
 		return err
 	}
-	q := asynq.NewClient(redisOpt)
 	defer q.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

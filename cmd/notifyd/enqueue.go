@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
 	"github.com/notifyd/notifyd/jobs"
@@ -66,11 +64,10 @@ func (p *program) ingest(ctx context.Context, cfg *config.Config, events []*even
 		return err
 	}
 	defer st.Close()
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	_, q, err := redisClient(cfg)
 	if err != nil {
-		return fmt.Errorf("NOTIFYD_REDIS_URL: %w", err)
+		return err
 	}
-	q := asynq.NewClient(redisOpt)
 	defer q.Close()
 	res, err := jobs.Ingest(ctx, st, q, events, time.Now())
 	if err != nil {

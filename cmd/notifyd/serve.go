@@ -41,11 +41,10 @@ func (p *program) serve(ctx context.Context, mode string, args []string) error {
 		return err
 	}
 	defer st.Close()
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	redisOpt, q, err := redisClient(cfg)
 	if err != nil {
-		return fmt.Errorf("NOTIFYD_REDIS_URL: %w", err)
+		return err
 	}
-	q := asynq.NewClient(redisOpt)
 	defer q.Close()
 	svc := services{cfg: cfg, st: st, q: q, log: log}
 	return svc.start(ctx, mode, redisOpt, nil)

@@ -102,6 +102,15 @@ func openCheckedStore(ctx context.Context, dsn string) (store.Store, error) {
 	return st, nil
 }
 
+// redisClient parses NOTIFYD_REDIS_URL and returns an asynq client on it.
+func redisClient(cfg *config.Config) (asynq.RedisConnOpt, *asynq.Client, error) {
+	opt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("NOTIFYD_REDIS_URL: %w", err)
+	}
+	return opt, asynq.NewClient(opt), nil
+}
+
 // senders returns the channel senders the configuration enables: the outbox for both
 // channels when NOTIFYD_OUTBOX_DIR is set, otherwise SMTP and Twilio when configured.
 // close releases their connections.
