@@ -210,8 +210,13 @@ func (w *Worker) closedBefore(ctx context.Context, n *store.Notification) (bool,
 		return false, nil
 	}
 	o, err := w.Store.GetOrder(ctx, n.OrderID)
-	if err != nil || o.State != store.OrderClosed {
-		return false, nil //nolint:nilerr // an order that cannot be read does not stop its message
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("order of notification %s: %w", n.ID, err) // retried
+	case o.State != store.OrderClosed:
+		return false, nil
 	}
 	n.Status, n.Reason, n.UpdatedAt = store.NotificationSuppressed, "order closed before sending", w.Now()
 	return true, w.Store.UpdateNotification(ctx, n)
