@@ -16,8 +16,14 @@ const (
 	restockSKU      = "KET-BLUE"
 )
 
-// t0 is when the benchmark's orders are placed; every event is later.
-var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+// t0 is when the benchmark's orders are placed, yesterday at 09:00 UTC; every event
+// is later. Relative to the clock, so that an order is a fresh backorder whatever the
+// day: its promise (t0 + 30 days) and its window check lie ahead, and a run measures
+// the event, not a delay-option flow that a fixed, aging date would start.
+var t0 = time.Now().UTC().Truncate(24*time.Hour).Add(-15 * time.Hour)
+
+// eta is the backordered lines' ETA, t0 + 25 days: before the promise.
+var eta = t0.Truncate(24*time.Hour).AddDate(0, 0, 25)
 
 // customer i has an email address and an SMS-consenting phone number of their own,
 // so each message to them is two messages, and no recipient's history grows long.
@@ -49,7 +55,7 @@ func backorderedEvent(tb testing.TB, run string, i int) *event.Event {
 		"brand": "acme",
 		"order": order(id, i, t0, "KET-"+run),
 		"backordered_lines": []map[string]any{
-			{"line_id": "l1", "quantity": 1, "eta": "2026-12-01", "reason": "Supplier shipment delayed", "backorder_type": "standard"},
+			{"line_id": "l1", "quantity": 1, "eta": eta.Format(time.DateOnly), "reason": "Supplier shipment delayed", "backorder_type": "standard"},
 		},
 	}
 	return parse(tb, envelope(fmt.Sprint("evt_", run, "_", i), shopSource, "order.backordered", at, id, data))
@@ -91,7 +97,7 @@ func parse(tb testing.TB, raw []byte) *event.Event {
 // order.backordered (and the backorder_notice it sent): line l1 waits for one unit of
 // sku, the oldest order first.
 func backorders(first, n int, sku string) []*store.Order {
-	eta := time.Date(2026, 12, 1, 5, 0, 0, 0, time.UTC)
+	eta := eta.Add(5 * time.Hour)
 	orders := make([]*store.Order, 0, n)
 	for i := first; i < first+n; i++ {
 		id := orderID("restock", i)

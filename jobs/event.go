@@ -108,18 +108,18 @@ func (w *Worker) planOrderEvent(ctx context.Context, p *plan, e *event.Event) er
 	return nil
 }
 
-// commit writes the plan in one transaction, then queues what it decided.
+// commit writes the plan in one transaction, then queues what it decided and sends
+// the few messages it can send at once (sendInline).
 func (w *Worker) commit(ctx context.Context, p *plan) error {
 	p.commit.Outcome = p.outcome()
 	stored, err := w.Store.CommitEvent(ctx, &p.commit)
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	for _, n := range stored {
-		if n.Status == store.NotificationPending {
-			if err := w.enqueueSend(ctx, n); err != nil {
-				return err
-			}
+	now, queue := w.inlineSends(stored)
+	for _, n := range queue {
+		if err := w.enqueueSend(ctx, n); err != nil {
+			return err
 		}
 	}
 	for _, f := range p.flushes {
@@ -138,7 +138,7 @@ func (w *Worker) commit(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
-	return nil
+	return w.sendInline(ctx, now)
 }
 
 // resume queues the pending sends of an event already handled.

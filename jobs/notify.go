@@ -224,11 +224,12 @@ func NewSendTask(n *store.Notification) (*asynq.Task, []asynq.Option, error) {
 	return asynq.NewTask(TypeSend, payload), opts, nil
 }
 
-func (w *Worker) enqueueSend(ctx context.Context, n *store.Notification) error {
+func (w *Worker) enqueueSend(ctx context.Context, n *store.Notification, extra ...asynq.Option) error {
 	task, opts, err := NewSendTask(n)
 	if err != nil {
 		return err
 	}
+	opts = append(opts, extra...)
 	if _, err := w.Enqueuer.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue send %s: %w", n.ID, err)
 	}

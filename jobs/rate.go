@@ -19,13 +19,14 @@ func (e *RateLimited) Error() string {
 	return fmt.Sprintf("provider rate limit reached; retry in %s", e.After)
 }
 
-// waitRate waits for a token of the channel's shared rate limit.
-func (w *Worker) waitRate(ctx context.Context, channel string) error {
+// waitRate waits up to maxWait for a token of the channel's shared rate limit; past
+// that it returns *RateLimited.
+func (w *Worker) waitRate(ctx context.Context, channel string, maxWait time.Duration) error {
 	l := w.Limits[channel]
 	if l == nil {
 		return nil
 	}
-	deadline := time.Now().Add(maxRateWait)
+	deadline := time.Now().Add(maxWait)
 	for {
 		ok, after, err := l.Take(ctx)
 		if err != nil {

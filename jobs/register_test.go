@@ -55,7 +55,7 @@ func TestInfoLogsCarryIdsNotPersonalData(t *testing.T) {
 	h.ingest(raw)
 	h.waitHandled("test", "log1")
 	out := logs.String()
-	for _, want := range []string{`"task_id":"test log1"`, `"type":"order.backordered"`, `"order_id":"ord_log"`, `"type":"notification.send"`} {
+	for _, want := range []string{`"task_id":"test log1"`, `"type":"order.backordered"`, `"order_id":"ord_log"`, `"msg":"notification sent"`, `"notification_id":"n`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %s:\n%s", want, out)
 		}

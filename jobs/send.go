@@ -51,6 +51,13 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 		log.Info("notification suppressed before sending", "reason", why)
 		return w.fallback(ctx, n, log)
 	}
+	return w.deliver(ctx, n, maxRateWait, log)
+}
+
+// deliver sends pending notification n: claims it (docs/decisions/0003), waits up to
+// rateWait for a token of its channel's rate limit, calls the provider and commits
+// the claim with the outcome. The caller has checked that n is still wanted.
+func (w *Worker) deliver(ctx context.Context, n *store.Notification, rateWait time.Duration, log *slog.Logger) error {
 	msg, err := w.message(n)
 	if err != nil {
 		return w.fail(ctx, n, channels.Permanent("", err), log)
@@ -60,7 +67,7 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	if err != nil || !proceed {
 		return err
 	}
-	if err := w.waitRate(ctx, n.Channel); err != nil {
+	if err := w.waitRate(ctx, n.Channel, rateWait); err != nil {
 		w.releaseClaim(ctx, key, log)
 		return err
 	}
@@ -75,10 +82,9 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	}
 	at := receipt.AcceptedAt
 	n.Status, n.ProviderID, n.SentAt, n.UpdatedAt = store.NotificationSent, receipt.ProviderID, &at, w.Now()
-	if err := w.commitClaim(ctx, n, key); err != nil {
+	if err := w.commitClaim(ctx, n, key); err != nil { // records the attempt too
 		return err
 	}
-	w.attempt(ctx, n, "sent", nil, receipt.ProviderID, log)
 	if n.Kind == templates.KindDelayOptionOffer {
 		if err := w.markOfferSent(ctx, n.OrderID, at); err != nil {
 			return err

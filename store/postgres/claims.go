@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,27 +44,30 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 }
 
 // CommitSend marks the claim of key committed (keeping the first CommittedAt if it
-// was already) and stores n as UpdateNotification does, in one transaction.
-// store.ErrNotFound if the claim or the notification is absent.
+// was already), stores n as UpdateNotification does and records the "sent" attempt
+// (at, n.ProviderID): one statement, so one transaction and one round trip. Each part
+// runs only if the one before it did, so a missing claim or notification writes
+// nothing: store.ErrNotFound.
 func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE send_claims
-			SET state = $1, committed_at = COALESCE(committed_at, $2) WHERE key = $3`,
-			store.ClaimCommitted, ts(at), key)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("claim: %w", store.ErrNotFound)
-		}
-		if tag, err = tx.Exec(ctx, updateNotification, updateArgs(n)...); err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("notification %s: %w", n.ID, store.ErrNotFound)
-		}
-		return nil
-	})
+	var claimed int
+	var exists bool
+	err := s.pool.QueryRow(ctx, `WITH c AS (
+			UPDATE send_claims SET state = $14, committed_at = COALESCE(committed_at, $15)
+			WHERE key = $16 AND EXISTS (SELECT 1 FROM notifications WHERE id = $13)
+			RETURNING 1),
+		n AS (`+strings.Replace(updateNotification, "WHERE id = $13", "WHERE id = $13 AND EXISTS (SELECT 1 FROM c)", 1)+`
+			RETURNING id),
+		a AS (INSERT INTO notification_attempts (`+attemptCols+`)
+			SELECT id, $15, 'sent', '', '', $3 FROM n)
+		SELECT (SELECT count(*) FROM c), EXISTS (SELECT 1 FROM notifications WHERE id = $13)`,
+		append(updateArgs(n), store.ClaimCommitted, ts(at), key)...).Scan(&claimed, &exists)
+	switch {
+	case err != nil:
+	case !exists:
+		err = fmt.Errorf("notification %s: %w", n.ID, store.ErrNotFound)
+	case claimed != 1:
+		err = fmt.Errorf("claim: %w", store.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: commit send %s: %w", key, mapErr(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,26 +29,26 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 	if status == "" {
 		status = store.EventReceived
 	}
-	var (
-		got     *store.EventRecord
-		created bool
-	)
-	// Under READ COMMITTED, a concurrent insert of the same key makes ours wait for it
-	// and then do nothing; the SELECT that follows sees the committed winner.
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO events (`+eventCols+`)
+	// One statement, outside a transaction: the insert, or else the stored row. Under
+	// READ COMMITTED an insert racing another of the same key waits for it and then
+	// does nothing, and the statement's snapshot cannot see the winner: then no row
+	// comes back and a second SELECT (a new snapshot) reads it.
+	row := s.pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO events (`+eventCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (source, id) DO NOTHING`,
-			e.Source, e.ID, e.Type, e.OrderID, ts(e.Time), jsonArg(e.Payload), hash,
-			status, ts(orNow(e.ReceivedAt)), tsPtr(e.HandledAt), e.Outcome)
-		if err != nil {
-			return err
-		}
-		created = tag.RowsAffected() == 1
-		got, err = scanEvent(tx.QueryRow(ctx,
-			`SELECT `+eventCols+` FROM events WHERE source = $1 AND id = $2`, e.Source, e.ID))
-		return err
-	})
+			ON CONFLICT (source, id) DO NOTHING
+			RETURNING `+eventCols+`)
+		SELECT `+eventCols+`, true FROM ins
+		UNION ALL
+		SELECT `+eventCols+`, false FROM events
+		WHERE source = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		e.Source, e.ID, e.Type, e.OrderID, ts(e.Time), jsonArg(e.Payload), hash,
+		status, ts(orNow(e.ReceivedAt)), tsPtr(e.HandledAt), e.Outcome)
+	var created bool
+	got, err := scanEventAnd(row, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		got, err = s.GetEvent(ctx, e.Source, e.ID)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("postgres: record event %s/%s: %w", e.Source, e.ID, mapErr(err))
 	}
@@ -100,11 +101,14 @@ func (s *Store) ListEvents(ctx context.Context, orderID string) ([]store.EventRe
 	return out, nil
 }
 
-func scanEvent(row scanner) (*store.EventRecord, error) {
+func scanEvent(row scanner) (*store.EventRecord, error) { return scanEventAnd(row) }
+
+// scanEventAnd scans eventCols, then into extra.
+func scanEventAnd(row scanner, extra ...any) (*store.EventRecord, error) {
 	var e store.EventRecord
 	var payload []byte
-	err := row.Scan(&e.Source, &e.ID, &e.Type, &e.OrderID, &e.Time, &payload, &e.Hash,
-		&e.Status, &e.ReceivedAt, &e.HandledAt, &e.Outcome)
+	err := row.Scan(append([]any{&e.Source, &e.ID, &e.Type, &e.OrderID, &e.Time, &payload, &e.Hash,
+		&e.Status, &e.ReceivedAt, &e.HandledAt, &e.Outcome}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

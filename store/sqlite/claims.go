@@ -37,8 +37,8 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 var errExists = errors.New("exists")
 
 // CommitSend marks the claim of key committed (keeping the first CommittedAt if it
-// was already) and stores n as UpdateNotification does, in one transaction.
-// store.ErrNotFound if the claim or the notification is absent.
+// was already), stores n as UpdateNotification does and records the "sent" attempt
+// (at, n.ProviderID), in one transaction. store.ErrNotFound if the claim or the notification is absent.
 func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE send_claims
@@ -51,7 +51,9 @@ func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notificatio
 		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
 			return fmt.Errorf("notification %s: %w", n.ID, err)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `INSERT INTO notification_attempts (`+attemptCols+`)
+			VALUES (?, ?, ?, '', '', ?)`, n.ID, fmtTime(at), "sent", n.ProviderID)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: commit send %s: %w", key, mapErr(err))

@@ -40,6 +40,12 @@ func testClaims(t *testing.T, open func(t *testing.T) store.Store) {
 		wantN := sent
 		wantN.Kind = n.Kind
 		assertEqual(t, "committed notification", &wantN, got)
+		attempts, err := s.ListAttempts(ctx, "n1")
+		if err != nil {
+			t.Fatalf("ListAttempts: %v", err)
+		}
+		assertEqual(t, "attempts after CommitSend",
+			[]store.Attempt{{NotificationID: "n1", At: at(3 * time.Minute), Outcome: "sent", ProviderID: "SM1"}}, attempts)
 		want.State, want.CommittedAt = store.ClaimCommitted, ptr(at(3*time.Minute))
 		existing, claimed, err = w.ClaimSend(ctx, "send-n1", "n1", at(time.Hour))
 		if err != nil || claimed {
@@ -84,6 +90,9 @@ func testClaims(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if got, err := s.GetNotification(ctx, "n1"); err != nil || got.Status != store.NotificationPending {
 			t.Errorf("notification after the failed commit = %+v, %v; want it pending", got, err)
+		}
+		if got, err := s.ListAttempts(ctx, "n1"); err != nil || len(got) != 0 {
+			t.Errorf("attempts after the failed commit = %+v, %v; want none", got, err)
 		}
 		// A claim whose notification is absent: the claim stays claimed.
 		if _, _, err := w.ClaimSend(ctx, "send-n9", "n9", t0); err != nil {
