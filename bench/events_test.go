@@ -20,7 +20,7 @@ const (
 // is later. Relative to the clock, so that an order is a fresh backorder whatever the
 // day: its promise (t0 + 30 days) and its window check lie ahead, and a run measures
 // the event, not a delay-option flow that a fixed, aging date would start.
-var t0 = time.Now().UTC().Truncate(24*time.Hour).Add(-15 * time.Hour)
+var t0 = time.Now().UTC().Truncate(24 * time.Hour).Add(-15 * time.Hour)
 
 // eta is the backordered lines' ETA, t0 + 25 days: before the promise.
 var eta = t0.Truncate(24*time.Hour).AddDate(0, 0, 25)
