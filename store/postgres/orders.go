@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,29 +18,67 @@ const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
 	shipped_qty, eta, told_eta, backorder_type, state_at`
 
 // GetOrder returns an order with its lines in the order they were saved;
-// store.ErrNotFound if absent.
+// store.ErrNotFound if absent. One statement (one snapshot, one round trip): the
+// order row joined with each of its lines.
 func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+qualified("o.", orderCols)+`, `+qualified("l.", lineCols)+`
+		FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id
+		WHERE o.id = $1 ORDER BY l.position`, id)
 	var o *store.Order
-	// One REPEATABLE READ snapshot, so the lines belong to the order row read.
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
-		func(tx pgx.Tx) error {
-			var err error
-			o, err = scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders WHERE id = $1`, id))
+	if err == nil {
+		defer rows.Close()
+		for rows.Next() {
+			var ord store.Order
+			var snapshot []byte
+			var l nullLine
+			err = rows.Scan(&ord.ID, &ord.Brand, &ord.Number, &ord.PlacedAt, &ord.State, &snapshot,
+				&ord.LastEventAt, &ord.Version, &ord.ClosedAt, &ord.CreatedAt, &ord.UpdatedAt,
+				&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty, &l.AllocatedQty,
+				&l.ShippedQty, &l.ETA, &l.ToldETA, &l.BackorderType, &l.StateAt)
 			if err != nil {
-				return err
+				break
 			}
-			rows, err := tx.Query(ctx, `SELECT `+lineCols+` FROM order_lines
-				WHERE order_id = $1 ORDER BY position`, id)
-			if err != nil {
-				return err
+			if o == nil {
+				ord.Snapshot = snapshot
+				o = &ord
 			}
-			o.Lines, err = collect(rows, scanLine)
-			return err
-		})
+			if l.LineID != nil {
+				o.Lines = append(o.Lines, l.line())
+			}
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		if err == nil && o == nil {
+			err = pgx.ErrNoRows
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get order %s: %w", id, mapErr(err))
 	}
 	return o, nil
+}
+
+// nullLine is a line of an outer join: all NULL for an order without lines.
+type nullLine struct {
+	LineID, SKU, State, BackorderType                  *string
+	Quantity, BackorderedQty, AllocatedQty, ShippedQty *int
+	ETA, ToldETA, StateAt                              *time.Time
+}
+
+func (n nullLine) line() store.OrderLine {
+	return store.OrderLine{LineID: *n.LineID, SKU: *n.SKU, Quantity: *n.Quantity, State: *n.State,
+		BackorderedQty: *n.BackorderedQty, AllocatedQty: *n.AllocatedQty, ShippedQty: *n.ShippedQty,
+		ETA: n.ETA, ToldETA: n.ToldETA, BackorderType: *n.BackorderType, StateAt: *n.StateAt}
+}
+
+// qualified qualifies each of a comma-separated column list with prefix.
+func qualified(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // GetOrders returns the orders with these ids that exist, by id, with their lines:
