@@ -62,6 +62,8 @@ func Fixture(kind string, b Brand, locale string) *View {
 		v.Lines = v.Lines[:1]
 	case KindPartialShipment:
 		v.Pending, v.Lines = v.Lines[1:], v.Lines[:1]
+	case KindCancellationNotice:
+		v.Reason = "customer request"
 	}
 	if kind == KindPartialShipment || kind == KindShipped {
 		v.Shipment = &Shipment{Carrier: "UPS", TrackingNumber: "1Z999AA10123456784", TrackingURL: "https://www.ups.com/track?tracknum=1Z999AA10123456784"}

@@ -91,8 +91,9 @@ func eta(cs catalogs, l *locale, ln *Line) (string, error) {
 }
 
 // lineStatus is what became of a line in kind's message: re-dated (eta_update: the
-// previous date, an arrow and the new ETA), back in stock, shipped, canceled, or
-// late with its ETA. It is one func call rather than a partial of chained eq tests,
+// previous date, an arrow and the new ETA), back in stock, shipped, canceled (with a
+// refund under way, auto_cancel_notice; plain, cancellation_notice, whose lines may not
+// have been paid for), or late with its ETA. It is one func call rather than a partial of chained eq tests,
 // which text/template evaluates through reflect, twice per line and part.
 func lineStatus(cs catalogs, l *locale, kind string, ln *Line) (string, error) {
 	switch kind {
@@ -109,6 +110,8 @@ func lineStatus(cs catalogs, l *locale, kind string, ln *Line) (string, error) {
 		return cs.translate("status.shipped")
 	case KindAutoCancelNotice:
 		return cs.translate("status.canceled")
+	case KindCancellationNotice:
+		return cs.translate("status.canceled.order")
 	}
 	return eta(cs, l, ln)
 }

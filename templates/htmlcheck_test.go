@@ -28,6 +28,7 @@ var minHTMLCheck = map[string]float64{
 	templates.KindRestockNotice:      89.9,
 	templates.KindPartialShipment:    91.2,
 	templates.KindShipped:            91.1,
+	templates.KindCancellationNotice: 90.6,
 	templates.KindDelayOptionOffer:   91.2,
 	templates.KindChoiceReminder:     91.0,
 	templates.KindChoiceConfirmation: 91.1,
@@ -98,6 +99,9 @@ func TestMailpitHTMLCheck(t *testing.T) {
 		}
 	}
 	for _, k := range templates.Kinds {
+		if _, ok := minHTMLCheck[k]; !ok {
+			t.Errorf("%s: no HTML-check floor in minHTMLCheck (measure it with -v and add it)", k)
+		}
 		en, fr := scores[sent{k, "en-US"}], scores[sent{k, "fr-FR"}]
 		if en < minHTMLCheck[k] {
 			t.Errorf("%s: HTML check %.2f%%, below the floor %.2f%% (see docs/templates.md)", k, en, minHTMLCheck[k])

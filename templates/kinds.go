@@ -1,21 +1,24 @@
 package templates
 
-// The notification kinds (CONTRACT.md §4).
+// The notification kinds (CONTRACT.md §4). cancellation_notice is sent for an
+// order.canceled whose data asks notifyd to tell the customer ("notify": true).
 const (
 	KindBackorderNotice    = "backorder_notice"
 	KindEtaUpdate          = "eta_update"
 	KindRestockNotice      = "restock_notice"
 	KindPartialShipment    = "partial_shipment"
 	KindShipped            = "shipped"
+	KindCancellationNotice = "cancellation_notice"
 	KindDelayOptionOffer   = "delay_option_offer"
 	KindChoiceReminder     = "choice_reminder"
 	KindChoiceConfirmation = "choice_confirmation"
 	KindAutoCancelNotice   = "auto_cancel_notice"
 )
 
-// Kinds lists every kind.
+// Kinds lists every kind: the updates, then the legal notices.
 var Kinds = []string{
 	KindBackorderNotice, KindEtaUpdate, KindRestockNotice, KindPartialShipment, KindShipped,
+	KindCancellationNotice,
 	KindDelayOptionOffer, KindChoiceReminder, KindChoiceConfirmation, KindAutoCancelNotice,
 }
 

@@ -223,3 +223,32 @@ func TestReplyKeywords(t *testing.T) {
 		}
 	}
 }
+
+// TestCancellationNotice checks the optional parts of cancellation_notice in every
+// language: the reason only when the shop gave one, and a support contact for
+// questions (the email, else the support URL).
+func TestCancellationNotice(t *testing.T) {
+	t.Parallel()
+	r := mustNew(t)
+	reasonLabel := map[string]string{"en": "Reason for the cancellation", "fr": "Motif de l'annulation", "de": "Grund der Stornierung", "es": "Motivo de la cancelación"}
+	for _, lang := range Locales {
+		t.Run(lang, func(t *testing.T) {
+			v := Fixture(KindCancellationNotice, FixtureBrands()[0], fixtureTags[lang])
+			v.Reason, v.Brand.SupportEmail = "", ""
+			out, err := r.Render(KindCancellationNotice, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(out.Text, reasonLabel[lang]) || strings.Contains(out.HTML, reasonLabel[lang]) {
+				t.Errorf("no reason given, yet the message has %q:\n%s", reasonLabel[lang], out.Text)
+			}
+			intro, _, _ := strings.Cut(out.Text, "\n--\n")
+			if !strings.Contains(intro, v.Brand.SupportURL) {
+				t.Errorf("without a support email the body should give the support URL:\n%s", out.Text)
+			}
+			if !strings.Contains(out.SMS, v.Order.Number) || !strings.Contains(out.SMS, v.SMSLink()) || !strings.HasPrefix(out.SMS, v.Brand.SMSLabel()) {
+				t.Errorf("SMS lacks the brand, order number or status link: %q", out.SMS)
+			}
+		})
+	}
+}

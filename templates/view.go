@@ -12,13 +12,14 @@ type View struct {
 	// Lines are the lines this message is about: backordered (backorder_notice,
 	// delay_option_offer, choice_*), re-dated (eta_update, with PreviousETA),
 	// restocked (restock_notice), shipped (partial_shipment, shipped) or canceled
-	// (auto_cancel_notice).
+	// (auto_cancel_notice, cancellation_notice).
 	Lines []Line
 	// Pending are the lines still to ship (partial_shipment), with their ETAs.
 	Pending []Line
 	// Shipment is the parcel of partial_shipment and shipped.
 	Shipment *Shipment
-	// Reason is why the lines are late, in the shop's words ("" when not given).
+	// Reason is why the lines are late, or why the order was canceled
+	// (cancellation_notice), in the shop's words ("" when not given).
 	Reason string
 	// Offer carries the facts of delay_option_offer, choice_reminder,
 	// choice_confirmation and auto_cancel_notice; nil for the other kinds.
