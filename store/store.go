@@ -427,6 +427,35 @@ type SendClaim struct {
 	CommittedAt    *time.Time
 }
 
+// HistoryQuery selects what History returns.
+type HistoryQuery struct {
+	// Addresses are the (normalised) addresses whose suppressions to return.
+	Addresses []ChannelAddress
+	// OrderIDs and Kind select the last outgoing notifications: for each order, kind
+	// Kind, the newest pending, sent or delivered one per (channel, recipient).
+	OrderIDs []string
+	Kind     string
+	// Recipients, CountKinds and Since select the counts: per recipient, its pending,
+	// sent or delivered notifications of CountKinds created at or after Since.
+	Recipients []ChannelAddress
+	CountKinds []string
+	Since      time.Time
+}
+
+// ChannelAddress is an address (email address, phone number) on a channel.
+type ChannelAddress struct{ Channel, Address string }
+
+// History is the answer to a HistoryQuery.
+type History struct {
+	// Suppressions of the addresses asked for, in any order.
+	Suppressions []Suppression
+	// Last is, per (order, channel, recipient) of the orders asked for, the newest
+	// outgoing notification of Kind (ties: the last created), in any order.
+	Last []Notification
+	// Counts by recipient; a recipient with none is absent.
+	Counts map[ChannelAddress]int
+}
+
 // WorkStore holds the worker's transactional and claim records.
 type WorkStore interface {
 	// LastNotification returns the newest notification of (order, kind, channel,
@@ -437,6 +466,11 @@ type WorkStore interface {
 	// created at or after since with status pending, sent or delivered: the rolling
 	// daily cap.
 	CountSince(ctx context.Context, channel, recipient string, kinds []string, since time.Time) (int, error)
+	// History answers, in one call for a whole batch of orders, what deciding their
+	// messages reads one by one otherwise: Suppressions of each address, the
+	// LastNotification of each (order, kind, channel, recipient), and CountSince of
+	// each recipient. Lists in q may be empty; they select nothing.
+	History(ctx context.Context, q HistoryQuery) (*History, error)
 	// CommitEvent writes c in one transaction: the orders (compare-and-set), the
 	// allocations (adding each new one's Quantity to the line's AllocatedQty is the
 	// caller's job, in the order it saves), the notifications, the pending changes and

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Concurrency", testConcurrency},
 		{"CommitEvent", testCommitEvent},
 		{"History", testHistory},
+		{"HistoryBatch", testHistoryBatch},
 		{"Claims", testClaims},
 		{"AllocateRestock", testAllocateRestock},
 		{"Offers", testOffers},
