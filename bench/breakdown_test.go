@@ -89,6 +89,11 @@ func (s *timedStore) CountSince(ctx context.Context, channel, recipient string, 
 	return s.Store.CountSince(ctx, channel, recipient, kinds, since)
 }
 
+func (s *timedStore) History(ctx context.Context, q store.HistoryQuery) (*store.History, error) {
+	defer s.took("History", time.Now())
+	return s.Store.History(ctx, q)
+}
+
 func (s *timedStore) GetNotification(ctx context.Context, id string) (*store.Notification, error) {
 	defer s.took("GetNotification", time.Now())
 	return s.Store.GetNotification(ctx, id)

@@ -50,8 +50,8 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		return ds, nil
 	case e.Canceled != nil:
-		o.canceled(e.Time)
-		return nil, w.closeOffers(ctx, p, o.rec.ID)
+		ds := o.canceled(e.Time, e.Canceled)
+		return ds, w.closeOffers(ctx, p, o.rec.ID)
 	case e.WindowExpired != nil:
 		o.expire(e.Time, e.WindowExpired.LineIDs)
 		return w.delayFlow(ctx, p, o, e.Key(), nil, true)
@@ -210,14 +210,26 @@ func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
 	return []decision{{kind: templates.KindShipped, lines: backordered, shipment: viewShipment(d.Shipment)}}
 }
 
-func (o *orderState) canceled(at time.Time) {
+// canceled cancels the open lines and closes the order. By default the shop confirms
+// its own cancellations and nothing is sent (CONTRACT.md §3); with "notify": true the
+// customer gets cancellation_notice for the lines this event canceled — none when the
+// order was closed already, or the event is stale for every line.
+func (o *orderState) canceled(at time.Time, d *event.CanceledData) []decision {
+	var lines []templates.Line
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
 		if open(l) && !stale(l, at) {
 			l.State, l.StateAt = store.LineCanceled, at
+			if qty := l.Quantity - l.ShippedQty; qty > 0 {
+				lines = append(lines, o.viewLine(l.LineID, qty, nil, nil))
+			}
 		}
 	}
 	o.close(at)
+	if !d.Notify || len(lines) == 0 {
+		return nil
+	}
+	return []decision{{kind: templates.KindCancellationNotice, lines: lines, reason: d.Reason}}
 }
 
 // close closes the order; ClosedAt (the CloudEvents time) starts the link lifetimes

@@ -191,7 +191,10 @@ type plan struct {
 	flushes   []flushTask
 	followUps []followUp
 	dropTasks []string // follow-up TaskIDs to delete after the commit
-	notes     []string
+	// pre is the history prefetched for a batch of orders (restock); nil: the
+	// decisions read the store one by one.
+	pre   *prefetched
+	notes []string
 }
 
 func newPlan(source, id string, now time.Time) *plan {

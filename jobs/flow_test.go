@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,15 @@ func TestEveryEventType(t *testing.T) {
 		{"canceled sends nothing",
 			orderEvent("e8", "order.canceled", "2026-11-03T10:00:00Z", "ord_2", custNoConsent, `,"reason":"customer request"`), "ord_2",
 			[]string{"backorder_notice email sent", "backorder_notice sms suppressed (no SMS consent)"}},
+		{"backordered before a cancellation with notify",
+			orderEvent("e11", "order.backordered", "2026-11-02T10:00:00Z", "ord_4", custBoth, boL1), "ord_4",
+			[]string{"backorder_notice email sent", "backorder_notice sms sent"}},
+		{"canceled with notify: cancellation_notice on both channels",
+			orderEvent("e12", "order.canceled", "2026-11-03T10:00:00Z", "ord_4", custBoth, `,"reason":"payment declined","notify":true`), "ord_4",
+			[]string{"backorder_notice email sent", "backorder_notice sms sent", "cancellation_notice email sent", "cancellation_notice sms sent"}},
+		{"canceled again with notify: the order is closed already, nothing",
+			orderEvent("e13", "order.canceled", "2026-11-03T11:00:00Z", "ord_4", custBoth, `,"notify":true`), "ord_4",
+			[]string{"backorder_notice email sent", "backorder_notice sms sent", "cancellation_notice email sent", "cancellation_notice sms sent"}},
 		{"SMS-only customer",
 			orderEvent("e9", "order.backordered", "2026-11-02T10:00:00Z", "ord_3", custSMSOnly, boL1), "ord_3",
 			[]string{"backorder_notice email suppressed (no email address)", "backorder_notice sms sent"}},
@@ -78,7 +88,7 @@ func TestEveryEventType(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	for id, want := range map[string]string{"ord_1": store.OrderClosed, "ord_2": store.OrderClosed, "ord_3": store.OrderOpen} {
+	for id, want := range map[string]string{"ord_1": store.OrderClosed, "ord_2": store.OrderClosed, "ord_3": store.OrderOpen, "ord_4": store.OrderClosed} {
 		o, err := h.st.GetOrder(ctx, id)
 		if err != nil {
 			t.Fatal(err)
@@ -87,9 +97,18 @@ func TestEveryEventType(t *testing.T) {
 			t.Errorf("order %s state %q, want %q", id, o.State, want)
 		}
 	}
+	ns, err := h.st.ListNotifications(ctx, store.NotificationFilter{OrderID: "ord_4", Kind: "cancellation_notice"})
+	if err != nil || len(ns) != 2 {
+		t.Fatalf("cancellation_notice of ord_4 = %d, %v; want 2", len(ns), err)
+	}
+	for _, n := range ns {
+		if n.Channel == store.ChannelEmail && (!strings.Contains(n.Body, "payment declined") || !strings.Contains(n.HTML, "payment declined")) {
+			t.Errorf("cancellation_notice email does not give the shop's reason:\n%s", n.Body)
+		}
+	}
 	emails, sms := h.outbox()
-	if len(emails) != 5 || len(sms) != 6 { // ord_1: 4+4, ord_2: 1 email, ord_3: 2 SMS
-		t.Errorf("outbox holds %d emails and %d SMS, want 5 and 6", len(emails), len(sms))
+	if len(emails) != 7 || len(sms) != 8 { // ord_1: 4+4, ord_2: 1 email, ord_3: 2 SMS, ord_4: 2+2
+		t.Errorf("outbox holds %d emails and %d SMS, want 7 and 8", len(emails), len(sms))
 	}
 }
 

@@ -24,12 +24,12 @@ type recipient struct {
 // recipients returns the email and SMS recipients of a customer for a message of
 // kind (CONTRACT.md §4: email whenever there is an address; SMS only with consent and
 // no STOP on record), each with the reason it cannot be used, if any.
-func (w *Worker) recipients(ctx context.Context, c event.Customer, kind string) ([]recipient, error) {
+func (w *Worker) recipients(ctx context.Context, pre *prefetched, c event.Customer, kind string) ([]recipient, error) {
 	var rs []recipient
 	if c.Email == "" {
 		rs = append(rs, recipient{channel: store.ChannelEmail, suppressed: "no email address"})
 	} else {
-		why, err := w.suppressed(ctx, store.ChannelEmail, c.Email, kind)
+		why, err := w.suppressed(ctx, pre, store.ChannelEmail, c.Email, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +41,7 @@ func (w *Worker) recipients(ctx context.Context, c event.Customer, kind string) 
 	case !c.SMSConsent:
 		rs = append(rs, recipient{channel: store.ChannelSMS, to: c.Phone, suppressed: "no SMS consent"})
 	default:
-		why, err := w.suppressed(ctx, store.ChannelSMS, c.Phone, kind)
+		why, err := w.suppressed(ctx, pre, store.ChannelSMS, c.Phone, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -51,13 +51,20 @@ func (w *Worker) recipients(ctx context.Context, c event.Customer, kind string) 
 }
 
 // suppressed says why a message of kind may not go to address on channel, or "".
-func (w *Worker) suppressed(ctx context.Context, channel, address, kind string) (string, error) {
+// It reads pre when given (the history prefetched for a decision), the store
+// otherwise (a send task, checking again before it sends).
+func (w *Worker) suppressed(ctx context.Context, pre *prefetched, channel, address, kind string) (string, error) {
 	if w.Senders[channel] == nil {
 		return channel + " channel not configured", nil
 	}
-	ss, err := w.Store.Suppressions(ctx, channel, normalAddress(channel, address))
-	if err != nil {
-		return "", fmt.Errorf("suppressions: %w", err)
+	var ss []store.Suppression
+	if pre != nil {
+		ss = pre.suppressions[store.ChannelAddress{Channel: channel, Address: normalAddress(channel, address)}]
+	} else {
+		var err error
+		if ss, err = w.Store.Suppressions(ctx, channel, normalAddress(channel, address)); err != nil {
+			return "", fmt.Errorf("suppressions: %w", err)
+		}
 	}
 	for _, s := range ss {
 		switch s.Kind {
@@ -92,7 +99,13 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 	if err != nil {
 		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
 	}
-	rcs, err := w.recipients(ctx, o.snap.Customer, d.kind)
+	pre := p.pre
+	if pre == nil || pre.kind != d.kind {
+		if pre, err = w.prefetch(ctx, []*orderState{o}, d.kind); err != nil {
+			return err
+		}
+	}
+	rcs, err := w.recipients(ctx, pre, o.snap.Customer, d.kind)
 	if err != nil {
 		return err
 	}
@@ -112,15 +125,14 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 		n.ContentHash = hashOf([]byte(n.Subject + "\x00" + n.Body + "\x00" + n.HTML))
 		why := rc.suppressed
 		if why == "" {
-			if why, err = w.holdBack(ctx, o, n); err != nil {
-				return err
-			}
+			why = w.holdBack(pre, o, n)
 		}
 		if why != "" {
 			n.Status, n.Reason = store.NotificationSuppressed, why
 		} else {
 			told = true
 			w.quietHours(o, n)
+			pre.decided(n)
 		}
 		p.commit.Notifications = append(p.commit.Notifications, n)
 	}
@@ -134,34 +146,28 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 }
 
 // holdBack applies the "no repeats" rule and the daily cap (CONTRACT.md §4, §6) to a
-// notification that could go out; it returns why not, or "".
-func (w *Worker) holdBack(ctx context.Context, o *orderState, n *store.Notification) (string, error) {
-	last, err := w.Store.LastNotification(ctx, n.OrderID, n.Kind, n.Channel, n.Recipient)
-	switch {
-	case err == nil && last.Fingerprint == n.Fingerprint:
-		return "deduplicated: same news as notification " + last.ID, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return "", fmt.Errorf("last notification: %w", err)
+// notification that could go out, from the history prefetched for its decision; it
+// returns why not, or "".
+func (w *Worker) holdBack(pre *prefetched, o *orderState, n *store.Notification) string {
+	if last := pre.lastNotification(n); last != nil && last.Fingerprint == n.Fingerprint {
+		return "deduplicated: same news as notification " + last.ID
 	}
 	if !capped(n.Kind) {
-		return "", nil
+		return ""
 	}
 	pol := w.Config.Policies.For(o.rec.Brand)
-	count, err := w.Store.CountSince(ctx, n.Channel, n.Recipient, updateKinds(), w.Now().Add(-24*time.Hour))
-	if err != nil {
-		return "", fmt.Errorf("count updates: %w", err)
+	if count := pre.count(n); count >= pol.MaxUpdatesPerDay {
+		return fmt.Sprintf("capped: %d updates in the last 24 h (max_updates_per_day %d)", count, pol.MaxUpdatesPerDay)
 	}
-	if count >= pol.MaxUpdatesPerDay {
-		return fmt.Sprintf("capped: %d updates in the last 24 h (max_updates_per_day %d)", count, pol.MaxUpdatesPerDay), nil
-	}
-	return "", nil
+	return ""
 }
 
 // capped reports whether kind is held back once the daily cap is reached: every
-// update counts toward it, but backorder_notice and shipped always go out, and legal
-// notices are never capped.
+// update counts toward it, but backorder_notice, shipped and cancellation_notice
+// always go out, and legal notices are never capped.
 func capped(kind string) bool {
-	return !templates.Required(kind) && kind != templates.KindBackorderNotice && kind != templates.KindShipped
+	return !templates.Required(kind) && kind != templates.KindBackorderNotice && kind != templates.KindShipped &&
+		kind != templates.KindCancellationNotice
 }
 
 // quietHours holds an SMS decided during the customer's quiet hours until they end

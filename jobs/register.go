@@ -27,6 +27,7 @@ type Store interface {
 	Pending(ctx context.Context, orderID, kind string) (*store.PendingMessage, error)
 	LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*store.Notification, error)
 	CountSince(ctx context.Context, channel, recipient string, kinds []string, since time.Time) (int, error)
+	History(ctx context.Context, q store.HistoryQuery) (*store.History, error)
 	GetNotification(ctx context.Context, id string) (*store.Notification, error)
 	UpdateNotification(ctx context.Context, n *store.Notification) error
 	ListNotifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error)

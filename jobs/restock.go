@@ -90,19 +90,28 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	p := newPlan(bp.Source, bp.ID, w.Now())
 	p.commit.LeaveStatus = true
 	base := "restock:" + event.Key(bp.Source, bp.ID)
+	var news []*orderState
+	var ds []decision
 	for _, rec := range recs {
 		o, err := w.stateOf(rec)
 		if err != nil {
 			return nil, err
 		}
-		d, ok := o.restockNews(bp.SKU)
-		if !ok {
-			continue
+		if d, ok := o.restockNews(bp.SKU); ok {
+			news, ds = append(news, o), append(ds, d)
 		}
-		if err := w.decideNotifications(ctx, p, o, d, base); err != nil {
+	}
+	if len(news) == 0 {
+		return p, nil
+	}
+	if p.pre, err = w.prefetch(ctx, news, templates.KindRestockNotice); err != nil {
+		return nil, err
+	}
+	for i, o := range news {
+		if err := w.decideNotifications(ctx, p, o, ds[i], base); err != nil {
 			return nil, err
 		}
-		p.commit.Orders = append(p.commit.Orders, rec)
+		p.commit.Orders = append(p.commit.Orders, o.rec)
 	}
 	return p, nil
 }

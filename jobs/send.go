@@ -41,7 +41,7 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	// An opt-out may have arrived since the message was decided.
-	if why, err := w.suppressed(ctx, n.Channel, n.Recipient, n.Kind); err != nil {
+	if why, err := w.suppressed(ctx, nil, n.Channel, n.Recipient, n.Kind); err != nil {
 		return err
 	} else if why != "" {
 		n.Status, n.Reason, n.UpdatedAt = store.NotificationSuppressed, why, w.Now()
