@@ -87,10 +87,11 @@ func coalescedRepro(t *testing.T, failType string) {
 	}
 	enq := &failingEnqueuer{q: q}
 	enq.failOn.Store("")
+	down := &downSender{next: ob}
 	var ids atomic.Int64
 	w := &jobs.Worker{
 		Store: st, Config: cfg, Renderer: r, Enqueuer: enq, Links: signer, Redis: rdb,
-		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
+		Senders: map[string]channels.Sender{channels.Email: down, channels.SMS: down},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:     time.Now,
 		NewID:   func() string { return fmt.Sprintf("n%06d", ids.Add(1)) },
@@ -124,9 +125,13 @@ func coalescedRepro(t *testing.T, failType string) {
 		t.Fatal(firstErr)
 	}
 	flush := asynq.NewTask(jobs.TypeFlush, []byte(fmt.Sprintf(`{"order_id":%q,"kind":"eta_update","seq":1}`, o.id)))
-	enq.failOn.Store(jobs.TypeSend) // the process dies after the flush's commit
+	// The flush's commit is in; its inline sends meet a provider that is down, and
+	// queueing them as send tasks fails too (Redis lost, or the process dies).
+	enq.failOn.Store(jobs.TypeSend)
+	down.down.Store(true)
 	firstErr = w.HandleFlush(ctx, flush)
 	enq.failOn.Store("")
+	down.down.Store(false)
 	if firstErr == nil {
 		t.Fatal("the simulated failure did not reach HandleFlush")
 	}
@@ -149,6 +154,19 @@ func coalescedRepro(t *testing.T, failType string) {
 				"(jobs/coalesce.go planFlush returns nil once the pending message is gone)", n.ID, n.Channel, err)
 		}
 	}
+}
+
+// downSender answers every message with a temporary error while down is set.
+type downSender struct {
+	next channels.Sender
+	down atomic.Bool
+}
+
+func (d *downSender) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
+	if d.down.Load() {
+		return channels.Receipt{}, channels.Temporary("", errors.New("simulated: provider unreachable"))
+	}
+	return d.next.Send(ctx, m)
 }
 
 // flushTasks counts the coalesce.flush tasks waiting in the default queue.

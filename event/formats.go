@@ -5,12 +5,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 	_ "time/tzdata" // time zones validate the same on every host, with or without zoneinfo
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/currency"
 	"golang.org/x/text/language"
+
+	"github.com/notifyd/notifyd/internal/tz"
 )
 
 // What each format check expects, as it appears in problem messages ("must be …").
@@ -53,7 +54,7 @@ func validTimeZone(s string) bool {
 	if s == "" || s == "Local" {
 		return false
 	}
-	_, err := time.LoadLocation(s)
+	_, err := tz.Load(s)
 	return err == nil
 }
 

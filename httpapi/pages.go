@@ -14,6 +14,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/internal/tz"
 	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 )
@@ -234,12 +235,12 @@ func (s *Server) loadCase(ctx context.Context, tok links.Token, verr error) (*li
 	defLocale := ""
 	if b, ok := s.Config.Brand(o.Brand); ok {
 		c.brand, defLocale = b, b.DefaultLocale
-		if loc, err := time.LoadLocation(b.TimeZone); err == nil {
+		if loc, err := tz.Load(b.TimeZone); err == nil {
 			c.loc = loc
 		}
 	}
-	if tz := c.snap.Customer.TimeZone; tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
+	if name := c.snap.Customer.TimeZone; name != "" {
+		if loc, err := tz.Load(name); err == nil {
 			c.loc = loc
 		}
 	}

@@ -117,10 +117,8 @@ func (w *Worker) commit(ctx context.Context, p *plan) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	now, queue := w.inlineSends(stored)
-	for _, n := range queue {
-		if err := w.enqueueSend(ctx, n); err != nil {
-			return err
-		}
+	if err := w.enqueueSends(ctx, queue, p.bulkQueue); err != nil {
+		return err
 	}
 	for _, f := range p.flushes {
 		if err := w.enqueueFlush(ctx, f); err != nil {
@@ -193,8 +191,10 @@ type plan struct {
 	dropTasks []string // follow-up TaskIDs to delete after the commit
 	// pre is the history prefetched for a batch of orders (restock); nil: the
 	// decisions read the store one by one.
-	pre   *prefetched
-	notes []string
+	pre *prefetched
+	// bulkQueue, when set, is the queue the plan's update sends go on (restock: low).
+	bulkQueue string
+	notes     []string
 }
 
 func newPlan(source, id string, now time.Time) *plan {

@@ -56,6 +56,8 @@ type harness struct {
 	logger *slog.Logger
 	// limits, when set before start, rate-limit the channels.
 	limits map[string]jobs.Limiter
+	// wrap, when set, wraps the outbox sender of both channels.
+	wrap func(channels.Sender) channels.Sender
 	// deliverer, when set before start, posts decisions to the shop.
 	deliverer jobs.Deliverer
 	rdb       *redis.Client
@@ -106,13 +108,17 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	var sender channels.Sender = ob
+	if h.wrap != nil {
+		sender = h.wrap(ob)
+	}
 	h.rdb = redis.NewClient(&redis.Options{Addr: h.redis.Addr, DB: h.redis.DB, Username: h.redis.Username, Password: h.redis.Password})
 	h.t.Cleanup(func() { h.rdb.Close() })
 	w := &jobs.Worker{
 		Links: signer, Redis: h.rdb, Limits: h.limits, Deliverer: h.deliverer,
 		Tasks: asynq.NewInspector(h.redis),
 		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
-		Senders: map[string]channels.Sender{channels.Email: ob, channels.SMS: ob},
+		Senders: map[string]channels.Sender{channels.Email: sender, channels.SMS: sender},
 		Logger:  h.logger,
 		Now:     time.Now,
 		NewID:   func() string { return fmt.Sprintf("n%06d", ids.Add(1)) },

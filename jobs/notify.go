@@ -219,11 +219,7 @@ func NewSendTask(n *store.Notification) (*asynq.Task, []asynq.Option, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	queue := QueueDefault
-	if templates.Required(n.Kind) {
-		queue = QueueCritical
-	}
-	opts := []asynq.Option{asynq.TaskID("send:" + n.ID), asynq.Queue(queue), asynq.MaxRetry(SendMaxRetry)}
+	opts := []asynq.Option{asynq.TaskID("send:" + n.ID), asynq.Queue(sendQueue(n.Kind)), asynq.MaxRetry(SendMaxRetry)}
 	if n.NotBefore != nil {
 		opts = append(opts, asynq.ProcessAt(*n.NotBefore))
 	}

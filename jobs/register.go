@@ -90,6 +90,7 @@ func (w *Worker) Register(mux *asynq.ServeMux) {
 		r.handle(t, asynq.HandlerFunc(w.HandleEvent))
 	}
 	r.handle(TypeSend, asynq.HandlerFunc(w.HandleSend))
+	r.handle(TypeSendBatch, asynq.HandlerFunc(w.HandleSendBatch))
 	r.handle(TypeFlush, asynq.HandlerFunc(w.HandleFlush))
 	r.handle(TypeRestockBatch, asynq.HandlerFunc(w.HandleRestockBatch))
 	r.handle(TypeWindowCheck, asynq.HandlerFunc(w.HandleWindowCheck))

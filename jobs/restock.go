@@ -10,6 +10,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/event"
+	"github.com/notifyd/notifyd/internal/tz"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
 )
@@ -89,6 +90,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	}
 	p := newPlan(bp.Source, bp.ID, w.Now())
 	p.commit.LeaveStatus = true
+	p.bulkQueue = QueueLow
 	base := "restock:" + event.Key(bp.Source, bp.ID)
 	var news []*orderState
 	var ds []decision
@@ -158,7 +160,7 @@ func (w *Worker) brandOf(id string) (*config.Brand, *time.Location, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("brand %q is not configured", id)
 	}
-	loc, err := time.LoadLocation(brand.TimeZone)
+	loc, err := tz.Load(brand.TimeZone)
 	if err != nil {
 		return nil, nil, fmt.Errorf("brand %s time zone: %w", brand.ID, err)
 	}

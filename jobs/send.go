@@ -25,9 +25,16 @@ func (w *Worker) HandleSend(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.NotificationID == "" {
 		return fmt.Errorf("bad %s payload %q: %w", TypeSend, t.Payload(), asynq.SkipRetry)
 	}
-	n, err := w.Store.GetNotification(ctx, p.NotificationID)
+	return w.sendStored(ctx, p.NotificationID)
+}
+
+// sendStored sends the stored notification id if it is still pending and still
+// wanted: its order not closed meanwhile (for an update), its recipient not opted out
+// since it was decided.
+func (w *Worker) sendStored(ctx context.Context, id string) error {
+	n, err := w.Store.GetNotification(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("notification %s does not exist: %w", p.NotificationID, asynq.SkipRetry)
+		return fmt.Errorf("notification %s does not exist: %w", id, asynq.SkipRetry)
 	}
 	if err != nil {
 		return fmt.Errorf("load notification: %w", err)

@@ -3,6 +3,7 @@ package jobs
 import (
 	"time"
 
+	"github.com/notifyd/notifyd/internal/tz"
 	"github.com/notifyd/notifyd/links"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
@@ -33,8 +34,8 @@ func (o *orderState) view(w *Worker, d decision) *templates.View {
 
 // customerLoc is the customer's time zone, or the brand's when unknown or invalid.
 func (o *orderState) customerLoc() *time.Location {
-	if tz := o.snap.Customer.TimeZone; tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
+	if name := o.snap.Customer.TimeZone; name != "" {
+		if loc, err := tz.Load(name); err == nil {
 			return loc
 		}
 	}

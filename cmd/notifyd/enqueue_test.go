@@ -261,6 +261,8 @@ func TestSameEventThreeWaysHandledOnce(t *testing.T) {
 		t.Fatalf("enqueue: %d %s %s", code, stdout, stderr)
 	}
 	opt, _ := asynq.ParseRedisURI(env["NOTIFYD_REDIS_URL"])
+	// The event is handled once its commit is in; its task finishes after its sends.
+	waitDefaultDrained(t, opt)
 	c := client.New(opt, []string{"acme", "lumen"})
 	defer c.Close()
 	res, err := c.Enqueue(context.Background(), []byte(raw))

@@ -71,3 +71,45 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("CheckSchema: %v", err)
 	}
 }
+
+// TestContentCompressedWithLZ4: 00006 makes Postgres compress rendered content with
+// lz4 (the server here is built with it), and undoing it restores the default.
+func TestContentCompressedWithLZ4(t *testing.T) {
+	t.Parallel()
+	s, ctx := openTest(t), t.Context()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	methods := func() map[string]string {
+		rows, err := s.pool.Query(ctx, `SELECT attname, attcompression::text FROM pg_attribute
+			WHERE attrelid = 'notifications'::regclass AND attname IN ('html', 'body')`)
+		if err != nil {
+			t.Fatalf("read compression: %v", err)
+		}
+		defer rows.Close()
+		got := map[string]string{}
+		for rows.Next() {
+			var name, method string
+			if err := rows.Scan(&name, &method); err != nil {
+				t.Fatal(err)
+			}
+			got[name] = method
+		}
+		return got
+	}
+	if got := methods(); got["html"] != "l" || got["body"] != "l" {
+		t.Errorf("compression after 00006 = %v, want lz4 (l) for html and body", got)
+	}
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := newProvider(db)
+	if err != nil {
+		t.Fatalf("newProvider: %v", err)
+	}
+	if _, err := p.DownTo(ctx, 5); err != nil {
+		t.Fatalf("DownTo 5: %v", err)
+	}
+	if got := methods(); got["html"] != "" || got["body"] != "" {
+		t.Errorf("compression after undoing 00006 = %v, want the default (empty)", got)
+	}
+}

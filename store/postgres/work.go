@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,7 +53,7 @@ const (
 var insertNotifications = `INSERT INTO notifications (` + notificationCols + `)
 	SELECT * FROM unnest(` + casts(1, "text", 21) + `, ` + casts(22, "timestamptz", 4) + `)
 	ON CONFLICT (dedup_key) DO NOTHING
-	RETURNING ` + notificationCols
+	RETURNING id, dedup_key`
 
 // casts returns "$first::typ[], …" for n parameters.
 func casts(first int, typ string, n int) string {
@@ -207,22 +208,48 @@ func queueNotifications(b *pgx.Batch, ns []*store.Notification) *createdNotifica
 		return cn
 	}
 	rows := make([][]any, len(ns))
+	byKey := make(map[string]*store.Notification, len(ns))
 	for i, n := range ns {
 		rows[i] = notificationArgs(n)
 		cn.ids[i] = rows[i][0].(string)
+		byKey[notificationKey(cn.ids[i], n.DedupKey)] = insertedNotification(n, rows[i])
 	}
+	// Only the keys come back: the rows created are the ones given (a restock batch
+	// inserts a thousand, each with its rendered HTML; reading them back cost as much
+	// as writing them).
 	b.Queue(insertNotifications, transpose(rows)...).Query(func(rows pgx.Rows) error {
 		defer rows.Close()
 		for rows.Next() {
-			n, err := scanNotification(rows)
-			if err != nil {
+			var id string
+			var dedupKey *string
+			if err := rows.Scan(&id, &dedupKey); err != nil {
 				return err
 			}
-			cn.created[notificationKey(n.ID, n.DedupKey)] = n
+			key := notificationKey(id, deref(dedupKey))
+			if n := byKey[key]; n != nil {
+				cn.created[key] = n
+			}
 		}
 		return rows.Err()
 	})
 	return cn
+}
+
+// insertedNotification is the record of n as inserted with args (notificationArgs):
+// its defaults filled in and its times as Postgres stores them.
+func insertedNotification(n *store.Notification, args []any) *store.Notification {
+	c := *n
+	c.ID, c.Status = args[0].(string), args[9].(string)
+	c.NotBefore, c.SentAt = args[21].(*time.Time), args[23].(*time.Time)
+	c.CreatedAt, c.UpdatedAt = args[22].(time.Time), args[24].(time.Time)
+	return &c
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // stored returns the stored record of each of ns, in order: the one created, or else
