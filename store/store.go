@@ -497,8 +497,10 @@ type WorkStore interface {
 	// ClaimSend inserts a claim for key if none exists and returns claimed=true;
 	// otherwise it returns the existing claim.
 	ClaimSend(ctx context.Context, key, notificationID string, at time.Time) (existing *SendClaim, claimed bool, err error)
-	// CommitSend marks the claim of key committed, stores n (as UpdateNotification
-	// does) and records the "sent" attempt (at, n.ProviderID), in one transaction.
+	// CommitSend marks the claim of key committed, stores n's outcome (status,
+	// reason, provider id, error, error code, sent and updated times — not its
+	// content, which is what was decided) and records the "sent" attempt (at,
+	// n.ProviderID), in one transaction.
 	CommitSend(ctx context.Context, key string, n *Notification, at time.Time) error
 	// ReleaseSend deletes a claim that was never committed (the provider refused).
 	ReleaseSend(ctx context.Context, key string) error

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,23 +43,27 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 }
 
 // CommitSend marks the claim of key committed (keeping the first CommittedAt if it
-// was already), stores n as UpdateNotification does and records the "sent" attempt
-// (at, n.ProviderID): one statement, so one transaction and one round trip. Each part
-// runs only if the one before it did, so a missing claim or notification writes
-// nothing: store.ErrNotFound.
+// was already), stores n's outcome (status, reason, provider id, error, error code,
+// sent and updated times; its content is what was decided, and is not rewritten) and
+// records the "sent" attempt (at, n.ProviderID): one statement, so one transaction and
+// one round trip. Each part runs only if the one before it did, so a missing claim or
+// notification writes nothing: store.ErrNotFound.
 func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
 	var claimed int
 	var exists bool
 	err := s.pool.QueryRow(ctx, `WITH c AS (
-			UPDATE send_claims SET state = $14, committed_at = COALESCE(committed_at, $15)
-			WHERE key = $16 AND EXISTS (SELECT 1 FROM notifications WHERE id = $13)
+			UPDATE send_claims SET state = $9, committed_at = COALESCE(committed_at, $10)
+			WHERE key = $11 AND EXISTS (SELECT 1 FROM notifications WHERE id = $8)
 			RETURNING 1),
-		n AS (`+strings.Replace(updateNotification, "WHERE id = $13", "WHERE id = $13 AND EXISTS (SELECT 1 FROM c)", 1)+`
+		n AS (UPDATE notifications SET status = $1, reason = $2, provider_id = $3, error = $4,
+				error_code = $5, sent_at = $6, updated_at = $7
+			WHERE id = $8 AND EXISTS (SELECT 1 FROM c)
 			RETURNING id),
 		a AS (INSERT INTO notification_attempts (`+attemptCols+`)
-			SELECT id, $15, 'sent', '', '', $3 FROM n)
-		SELECT (SELECT count(*) FROM c), EXISTS (SELECT 1 FROM notifications WHERE id = $13)`,
-		append(updateArgs(n), store.ClaimCommitted, ts(at), key)...).Scan(&claimed, &exists)
+			SELECT id, $10, 'sent', '', '', $3 FROM n)
+		SELECT (SELECT count(*) FROM c), EXISTS (SELECT 1 FROM notifications WHERE id = $8)`,
+		n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt), ts(orNow(n.UpdatedAt)), n.ID,
+		store.ClaimCommitted, ts(at), key).Scan(&claimed, &exists)
 	switch {
 	case err != nil:
 	case !exists:

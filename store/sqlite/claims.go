@@ -37,8 +37,9 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 var errExists = errors.New("exists")
 
 // CommitSend marks the claim of key committed (keeping the first CommittedAt if it
-// was already), stores n as UpdateNotification does and records the "sent" attempt
-// (at, n.ProviderID), in one transaction. store.ErrNotFound if the claim or the notification is absent.
+// was already), stores n's outcome (status, reason, provider id, error, error code,
+// sent and updated times; its content is what was decided, and is not rewritten) and
+// records the "sent" attempt (at, n.ProviderID), in one transaction. store.ErrNotFound if the claim or the notification is absent.
 func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE send_claims
@@ -47,7 +48,10 @@ func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notificatio
 		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		res, err = tx.ExecContext(ctx, updateNotification, updateArgs(n)...)
+		res, err = tx.ExecContext(ctx, `UPDATE notifications SET status = ?, reason = ?,
+				provider_id = ?, error = ?, error_code = ?, sent_at = ?, updated_at = ?
+			WHERE id = ?`, n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode,
+			fmtTimePtr(n.SentAt), fmtTime(orNow(n.UpdatedAt)), n.ID)
 		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
 			return fmt.Errorf("notification %s: %w", n.ID, err)
 		}

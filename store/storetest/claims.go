@@ -29,7 +29,9 @@ func testClaims(t *testing.T, open func(t *testing.T) store.Store) {
 
 		sent := *n
 		sent.Status, sent.ProviderID, sent.SentAt, sent.UpdatedAt = store.NotificationSent, "SM1", ptr(at(2*time.Minute)), at(2*time.Minute)
-		sent.Kind = "ignored" // not a field UpdateNotification stores
+		sent.Reason, sent.ErrorCode = "sent after a retry", "451"
+		sent.Kind = "ignored"           // not a field CommitSend stores
+		sent.HTML = "<p>not stored</p>" // the content is what was decided
 		if err := w.CommitSend(ctx, "send-n1", &sent, at(3*time.Minute)); err != nil {
 			t.Fatalf("CommitSend: %v", err)
 		}
@@ -38,7 +40,7 @@ func testClaims(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("GetNotification: %v", err)
 		}
 		wantN := sent
-		wantN.Kind = n.Kind
+		wantN.Kind, wantN.HTML = n.Kind, n.HTML
 		assertEqual(t, "committed notification", &wantN, got)
 		attempts, err := s.ListAttempts(ctx, "n1")
 		if err != nil {
