@@ -116,7 +116,7 @@ func (w *Worker) commit(ctx context.Context, p *plan) error {
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	now, queue := w.inlineSends(stored)
+	now, queue := w.inlineSends(stored, p.queueSends)
 	if err := w.enqueueSends(ctx, queue, p.bulkQueue); err != nil {
 		return err
 	}
@@ -194,7 +194,9 @@ type plan struct {
 	pre *prefetched
 	// bulkQueue, when set, is the queue the plan's update sends go on (restock: low).
 	bulkQueue string
-	notes     []string
+	// queueSends queues every send as a task instead of sending from the caller.
+	queueSends bool
+	notes      []string
 }
 
 func newPlan(source, id string, now time.Time) *plan {

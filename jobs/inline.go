@@ -60,8 +60,8 @@ func (w *Worker) sendNow(ctx context.Context, n *store.Notification) error {
 }
 
 // inlineSends splits the pending notifications of a commit into those to send now
-// from the committing task and those to queue.
-func (w *Worker) inlineSends(stored []*store.Notification) (now, queue []*store.Notification) {
+// from the committing task and those to queue (all of them with queueAll).
+func (w *Worker) inlineSends(stored []*store.Notification, queueAll bool) (now, queue []*store.Notification) {
 	var pending []*store.Notification
 	for _, n := range stored {
 		if n.Status == store.NotificationPending {
@@ -69,7 +69,7 @@ func (w *Worker) inlineSends(stored []*store.Notification) (now, queue []*store.
 		}
 	}
 	for _, n := range pending {
-		if len(pending) <= maxInlineSends && (n.NotBefore == nil || !n.NotBefore.After(w.Now())) {
+		if !queueAll && len(pending) <= maxInlineSends && (n.NotBefore == nil || !n.NotBefore.After(w.Now())) {
 			now = append(now, n)
 		} else {
 			queue = append(queue, n)

@@ -28,8 +28,8 @@ type SendBatchPayload struct {
 }
 
 // enqueueSends queues the sends of notifications that do not go inline: one
-// notification.send task each for a message held until later (quiet hours), and
-// notification.send_batch tasks for the rest, on the queue each message's kind
+// notification.send task each for a message held until later (quiet hours) or when
+// there are only a few, and notification.send_batch tasks for the rest, on the queue each message's kind
 // belongs to — or on bulk, when given, for the updates (a restock's fan-out runs on
 // the low queue, so it does not hold up other customers' news on the default one).
 // TaskIDs ("sends:" + the first id) make a re-run of the commit harmless.
@@ -37,7 +37,7 @@ func (w *Worker) enqueueSends(ctx context.Context, ns []*store.Notification, bul
 	byQueue := map[string][]string{}
 	var queues []string
 	for _, n := range ns {
-		if n.NotBefore != nil && n.NotBefore.After(w.Now()) || len(ns) == 1 {
+		if n.NotBefore != nil && n.NotBefore.After(w.Now()) || len(ns) <= maxInlineSends {
 			if err := w.enqueueSend(ctx, n); err != nil {
 				return err
 			}
@@ -56,7 +56,8 @@ func (w *Worker) enqueueSends(ctx context.Context, ns []*store.Notification, bul
 		ids := byQueue[q]
 		for start := 0; start < len(ids); start += SendBatchSize {
 			chunk := ids[start:min(start+SendBatchSize, len(ids))]
-			if err := w.enqueueOnce(ctx, TypeSendBatch, "sends:"+chunk[0], SendBatchPayload{chunk}, asynq.Queue(q)); err != nil {
+			if err := w.enqueueOnce(ctx, TypeSendBatch, "sends:"+chunk[0], SendBatchPayload{chunk},
+				asynq.Queue(q), asynq.MaxRetry(SendMaxRetry)); err != nil {
 				return err
 			}
 		}
