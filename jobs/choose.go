@@ -58,7 +58,7 @@ func (w *Worker) HandleReminder(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.retryCommit(ctx, func() (*plan, error) {
+	return w.followUpCommit(ctx, fp.OrderID, func() (*plan, error) {
 		off, o, err := w.offerCase(ctx, fp.OfferID)
 		if err != nil || off == nil || off.State != store.OfferOpen || off.Choice != "" {
 			return nil, err
@@ -81,7 +81,7 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.retryCommit(ctx, func() (*plan, error) {
+	return w.followUpCommit(ctx, fp.OrderID, func() (*plan, error) {
 		off, o, err := w.offerCase(ctx, fp.OfferID)
 		if err != nil || off == nil || off.State != store.OfferOpen {
 			return nil, err

@@ -247,7 +247,7 @@ func hasKind(ds []decision, kind string) bool {
 	return false
 }
 
-// resendPending queues the order's pending notifications of kind.
+// resendPending queues the order's pending notifications of kind (any kind: "").
 func (w *Worker) resendPending(ctx context.Context, orderID, kind string) error {
 	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: orderID, Kind: kind, Status: store.NotificationPending})
 	if err != nil {

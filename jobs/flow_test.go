@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/notifyd/notifyd/channels"
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/store"
 )
@@ -199,4 +200,25 @@ func waitQueueEmpty(t *testing.T, h *harness) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("default queue not drained")
+}
+
+// A cancellation_notice the provider refuses once is retried on a send task; by then
+// the order is closed — by the very cancellation it announces — and the notice must
+// still go, once, not be suppressed as stale news.
+func TestCancellationNoticeRetriedAfterClose(t *testing.T) {
+	h := newHarness(t)
+	flaky := &refuseKind{kind: "cancellation_notice"}
+	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
+	h.start()
+	const o = "ord_cn"
+	h.step(orderEvent("cn1", "order.backordered", "2026-11-02T10:00:00Z", o, custSMSOnly, boL1))
+	h.step(orderEvent("cn2", "order.canceled", "2026-11-03T10:00:00Z", o, custSMSOnly, `,"reason":"payment declined","notify":true`))
+	want := []string{"backorder_notice email suppressed (no email address)", "backorder_notice sms sent",
+		"cancellation_notice email suppressed (no email address)", "cancellation_notice sms sent"}
+	if got := h.summary(o); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if flaky.refused.Load() != 1 || flaky.passed.Load() != 1 {
+		t.Errorf("provider refused %d and accepted %d notices, want 1 and 1", flaky.refused.Load(), flaky.passed.Load())
+	}
 }

@@ -3,17 +3,21 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/notifyd/notifyd/channels"
+	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/webhooks"
 )
@@ -326,4 +330,84 @@ func settled(h *harness, order string, n int) bool {
 		}
 	}
 	return true
+}
+
+// refuseKind answers the first message of a kind with a temporary error.
+type refuseKind struct {
+	next    channels.Sender
+	kind    string
+	refused atomic.Int32
+	passed  atomic.Int32 // messages of kind handed on to the provider
+}
+
+func (r *refuseKind) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
+	if m.Kind == r.kind && r.refused.CompareAndSwap(0, 1) {
+		return channels.Receipt{}, channels.Temporary("timeout", errors.New("provider timed out"))
+	}
+	if m.Kind == r.kind {
+		r.passed.Add(1)
+	}
+	return r.next.Send(ctx, m)
+}
+
+// downSends refuses to queue send tasks while down is set: Redis lost between a
+// commit and the queueing of its sends.
+type downSends struct {
+	next jobs.Enqueuer
+	down atomic.Bool
+}
+
+func (d *downSends) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	if d.down.Load() && t.Type() == jobs.TypeSend {
+		return nil, errors.New("redis: connection refused")
+	}
+	return d.next.EnqueueContext(ctx, t, opts...)
+}
+
+// A deadline task that committed its decision but could not send the legal notice —
+// the provider timed out, and queueing the retry failed — is re-run by asynq. The
+// re-run finds the offer decided and decides nothing; it must still queue the notice
+// its first run left pending: auto_cancel_notice goes out exactly once.
+func TestFlowDeadlineRerunSendsNotice(t *testing.T) { forEachDB(t, flowDeadlineRerunSendsNotice) }
+
+func flowDeadlineRerunSendsNotice(t *testing.T) {
+	// No date and D of one second: the deadline cancels. The customer has an hour to
+	// answer, so the scheduled deadline never fires during the test: it runs by hand.
+	h := newHarness(t, strings.NewReplacer("silent_consent_max_delay: 30d", "silent_consent_max_delay: 1s",
+		"min_response_time: 2s", "min_response_time: 1h").Replace(flowPolicy))
+	flaky := &refuseKind{kind: "auto_cancel_notice"}
+	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
+	enq := &downSends{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { enq.next = e; return enq }
+	_, h.deliverer = newReceiver(t)
+	h.start()
+	const o = "ord_fg"
+	h.start1(orderEvent("fg1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":null}]`))
+	off := offerOf(t, h, o)
+	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
+	task := asynq.NewTask(jobs.TypeDeadline, payload)
+
+	enq.down.Store(true)
+	if err := h.worker.HandleDeadline(context.Background(), task); err == nil {
+		t.Fatal("the first run queued nothing and still reported success")
+	}
+	if n := findKind(t, h, o, "auto_cancel_notice", "email"); n.Status != store.NotificationPending {
+		t.Fatalf("after the failed run the notice is %s, want pending", n.Status)
+	}
+	enq.down.Store(false)
+	if err := h.worker.HandleDeadline(context.Background(), task); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	waitFor(t, "the notice", func() bool { return settled(h, o, 3) })
+	want := []string{"backorder_notice email sent", "delay_option_offer email sent", "auto_cancel_notice email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if flaky.refused.Load() != 1 {
+		t.Errorf("the provider refused %d notices, want 1", flaky.refused.Load())
+	}
+	if n := flaky.passed.Load(); n != 1 {
+		t.Errorf("auto_cancel_notice reached the provider %d times, want 1", n)
+	}
 }

@@ -57,6 +57,19 @@ func followUpPayload(t *asynq.Task) (FollowUpPayload, error) {
 	return p, nil
 }
 
+// followUpCommit is retryCommit for the tasks that act on an order at a moment
+// (window check, reminder, deadline). Such a task re-run after a crash, a shutdown or
+// a failed enqueue finds its work committed — the offer open, decided or reminded —
+// and decides nothing new, so it queues the order's messages still pending
+// afterwards: the ones its first run committed and never sent (TaskIDs and the send
+// claim make that harmless for messages already queued or being sent elsewhere).
+func (w *Worker) followUpCommit(ctx context.Context, orderID string, planFn func() (*plan, error)) error {
+	if err := w.retryCommit(ctx, planFn); err != nil {
+		return err
+	}
+	return w.resendPending(ctx, orderID, "")
+}
+
 // retryCommit plans and commits until it wins the order's compare-and-set.
 func (w *Worker) retryCommit(ctx context.Context, planFn func() (*plan, error)) error {
 	for attempt := 1; ; attempt++ {
@@ -79,7 +92,7 @@ func (w *Worker) HandleWindowCheck(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.retryCommit(ctx, func() (*plan, error) {
+	return w.followUpCommit(ctx, fp.OrderID, func() (*plan, error) {
 		rec, err := w.Store.GetOrder(ctx, fp.OrderID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil

@@ -58,6 +58,8 @@ type harness struct {
 	limits map[string]jobs.Limiter
 	// wrap, when set, wraps the outbox sender of both channels.
 	wrap func(channels.Sender) channels.Sender
+	// enqueuer, when set before start, wraps the worker's asynq client.
+	enqueuer func(jobs.Enqueuer) jobs.Enqueuer
 	// deliverer, when set before start, posts decisions to the shop.
 	deliverer jobs.Deliverer
 	rdb       *redis.Client
@@ -112,12 +114,16 @@ func (h *harness) start() {
 	if h.wrap != nil {
 		sender = h.wrap(ob)
 	}
+	var enq jobs.Enqueuer = h.q
+	if h.enqueuer != nil {
+		enq = h.enqueuer(h.q)
+	}
 	h.rdb = redis.NewClient(&redis.Options{Addr: h.redis.Addr, DB: h.redis.DB, Username: h.redis.Username, Password: h.redis.Password})
 	h.t.Cleanup(func() { h.rdb.Close() })
 	w := &jobs.Worker{
 		Links: signer, Redis: h.rdb, Limits: h.limits, Deliverer: h.deliverer,
 		Tasks: asynq.NewInspector(h.redis),
-		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: h.q,
+		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: enq,
 		Senders: map[string]channels.Sender{channels.Email: sender, channels.SMS: sender},
 		Logger:  h.logger,
 		Now:     time.Now,

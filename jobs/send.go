@@ -217,9 +217,9 @@ func (w *Worker) markOfferSent(ctx context.Context, orderID string, at time.Time
 
 // closedBefore suppresses an update still waiting (quiet hours, a rate limit, a retry)
 // when its order closed meanwhile: a shipped or canceled order gets no stale news.
-// shipped itself and the legal notices still go.
+// shipped, cancellation_notice (the news that closed it) and the legal notices still go.
 func (w *Worker) closedBefore(ctx context.Context, n *store.Notification) (bool, error) {
-	if templates.Required(n.Kind) || n.Kind == templates.KindShipped || n.OrderID == "" {
+	if templates.Required(n.Kind) || n.Kind == templates.KindShipped || n.Kind == templates.KindCancellationNotice || n.OrderID == "" {
 		return false, nil
 	}
 	o, err := w.Store.GetOrder(ctx, n.OrderID)
@@ -235,25 +235,47 @@ func (w *Worker) closedBefore(ctx context.Context, n *store.Notification) (bool,
 	return true, w.Store.UpdateNotification(ctx, n)
 }
 
-// HandleError is asynq's ErrorHandler: a send whose retries are exhausted is recorded
-// as failed, never left pending.
+// HandleError is asynq's ErrorHandler: a send, or a send batch, whose retries are
+// exhausted leaves no message pending — each is recorded as failed, with the reason.
 func (w *Worker) HandleError(ctx context.Context, t *asynq.Task, err error) {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if t.Type() != TypeSend || retried < maxRetry {
+	if retried < maxRetry {
 		return
 	}
-	var p SendPayload
-	if json.Unmarshal(t.Payload(), &p) != nil {
+	var ids []string
+	switch t.Type() {
+	case TypeSend:
+		var p SendPayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		ids = []string{p.NotificationID}
+	case TypeSendBatch:
+		var p SendBatchPayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		ids = p.NotificationIDs
+	default:
 		return
 	}
-	n, gerr := w.Store.GetNotification(ctx, p.NotificationID)
+	for _, id := range ids {
+		w.giveUp(ctx, id, err, retried)
+	}
+}
+
+// giveUp records a notification still pending after its last retry as failed, and
+// falls back to the customer's other channel where the policy says so.
+func (w *Worker) giveUp(ctx context.Context, id string, err error, retried int) {
+	n, gerr := w.Store.GetNotification(ctx, id)
 	if gerr != nil || n.Status != store.NotificationPending {
 		return
 	}
 	n.Status, n.Error, n.Reason, n.UpdatedAt = store.NotificationFailed, err.Error(), fmt.Sprintf("gave up after %d retries", retried), w.Now()
 	if uerr := w.Store.UpdateNotification(ctx, n); uerr != nil {
 		w.Logger.Error("record exhausted send", "notification_id", n.ID, "err", uerr)
+		return
 	}
 	_ = w.fallback(ctx, n, w.Logger)
 }

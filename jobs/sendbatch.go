@@ -79,12 +79,13 @@ func sendQueue(kind string) string {
 // temporary error) becomes a notification.send task of its own, retried with back-off
 // as every send is, so one slow recipient never holds up the batch nor makes asynq
 // re-run it. The batch fails — and is retried, skipping what went out — only when
-// such a task cannot be queued.
+// such a task cannot be queued, after it has tried every other message.
 func (w *Worker) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	var p SendBatchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || len(p.NotificationIDs) == 0 {
 		return fmt.Errorf("bad %s payload %q: %w", TypeSendBatch, t.Payload(), asynq.SkipRetry)
 	}
+	var failed []error
 	for _, id := range p.NotificationIDs {
 		if err := ctx.Err(); err != nil {
 			return err // shutting down: asynq re-queues the batch; what went out is skipped
@@ -99,10 +100,10 @@ func (w *Worker) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 		}
 		w.log(ctx).Info("message of a send batch queued on its own", "notification_id", id, "reason", err.Error(), "in", delay.String())
 		if err := w.enqueueSendID(ctx, id, delay); err != nil {
-			return err
+			failed = append(failed, err) // the rest of the batch still goes
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 // enqueueSendID queues the send task of notification id to run after delay.

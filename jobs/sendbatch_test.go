@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/notifyd/notifyd/channels"
+	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/store"
 )
 
 // refuseOnce answers the first restock_notice SMS with a temporary error (a Twilio
@@ -25,23 +30,33 @@ func (r *refuseOnce) Send(ctx context.Context, m *channels.Message) (channels.Re
 	return r.next.Send(ctx, m)
 }
 
+// batchPolicy lets one customer get the 14 updates of a seven-order restock.
+const batchPolicy = `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 100}`
+
+// backorderSeven backorders two KET kettles on seven orders ord_<prefix>0…6 of one
+// customer (email and SMS), and returns their ids.
+func (h *harness) backorderSeven(prefix string) []string {
+	h.t.Helper()
+	var orders []string
+	for i := range 7 {
+		id := fmt.Sprintf("ord_%s%d", prefix, i)
+		orders = append(orders, id)
+		h.step(ev(fmt.Sprint(prefix, i), "order.backordered", "2026-11-02T10:00:00Z", id,
+			`{"brand":"acme","order":`+orderJSON(id, "2026-11-01T10:00:00Z", custBoth)+boL1+`}`))
+	}
+	return orders
+}
+
 // TestRestockSendsInBatches: a restock covering seven orders decides fourteen
 // messages in one restock batch — more than a commit sends inline — so they go out
 // through notification.send_batch tasks. The one SMS the provider refuses once is
 // retried on its own task and sent once; every other message exactly once.
 func TestRestockSendsInBatches(t *testing.T) {
-	h := newHarness(t, `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 100}`) // one customer, 14 updates
+	h := newHarness(t, batchPolicy)
 	flaky := &refuseOnce{}
 	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
 	h.start()
-	var orders []string
-	for i := range 7 {
-		id := fmt.Sprintf("ord_sb%d", i)
-		orders = append(orders, id)
-		e := ev(fmt.Sprint("sb", i), "order.backordered", "2026-11-02T10:00:00Z", id,
-			`{"brand":"acme","order":`+orderJSON(id, "2026-11-01T10:00:00Z", custBoth)+boL1+`}`)
-		h.step(e)
-	}
+	orders := h.backorderSeven("sb")
 	h.step(ev("sb_restock", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":14}`))
 	want := []string{"backorder_notice email sent", "backorder_notice sms sent", "restock_notice email sent", "restock_notice sms sent"}
 	for _, o := range orders {
@@ -55,5 +70,61 @@ func TestRestockSendsInBatches(t *testing.T) {
 	emails, sms := h.outbox()
 	if len(emails) != 14 || len(sms) != 14 { // 7 orders × (backorder_notice, restock_notice)
 		t.Errorf("outbox holds %d emails and %d SMS, want 14 and 14", len(emails), len(sms))
+	}
+}
+
+// lastTry makes every send batch's first failure its last (MaxRetry 0) and, while
+// down, refuses to queue notification.send tasks.
+type lastTry struct {
+	next jobs.Enqueuer
+	down atomic.Bool
+}
+
+func (l *lastTry) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	switch {
+	case t.Type() == jobs.TypeSendBatch:
+		opts = append(opts, asynq.MaxRetry(0))
+	case t.Type() == jobs.TypeSend && l.down.Load():
+		return nil, errors.New("redis: connection refused")
+	}
+	return l.next.EnqueueContext(ctx, t, opts...)
+}
+
+// TestExhaustedSendBatchLeavesNothingPending: a send batch that cannot hand a refused
+// message on to a task of its own (Redis refuses it) fails; when its retries are
+// exhausted, the message it could not send is recorded as failed with the reason —
+// not left pending forever — and every other message of the batch went out once.
+func TestExhaustedSendBatchLeavesNothingPending(t *testing.T) {
+	h := newHarness(t, batchPolicy)
+	flaky := &refuseOnce{}
+	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
+	enq := &lastTry{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { enq.next = e; return enq }
+	h.start()
+	orders := h.backorderSeven("xb")
+	enq.down.Store(true)
+	h.step(ev("xb_restock", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":14}`))
+	if flaky.refused.Load() != 1 {
+		t.Fatalf("the provider refused %d messages, want 1: the test did not exercise the failure", flaky.refused.Load())
+	}
+	var sent, failed int
+	for _, o := range orders {
+		ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: o, Kind: "restock_notice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns {
+			switch {
+			case n.Status == store.NotificationSent:
+				sent++
+			case n.Status == store.NotificationFailed && n.Channel == "sms" && strings.HasPrefix(n.Reason, "gave up after"):
+				failed++
+			default:
+				t.Errorf("%s restock_notice %s: %s (%s)", o, n.Channel, n.Status, n.Reason)
+			}
+		}
+	}
+	if sent != 13 || failed != 1 {
+		t.Errorf("%d restock notices sent and %d failed, want 13 and 1", sent, failed)
 	}
 }

@@ -260,8 +260,9 @@ func workerConfig(cfg *config.Config, log *slog.Logger) asynq.Config {
 		Logger:          asynqLogger{log.With("component", "asynq")},
 		LogLevel:        asynq.WarnLevel,
 		ShutdownTimeout: 25 * time.Second,
-		// asynq sleeps 0.5–1.5 × this after an empty poll and each message waits for
-		// two polls (event, send): 20 ms keeps p99 under 100 ms (docs/performance.md).
+		// asynq sleeps 0.5–1.5 × this after an empty poll, and an event's messages go
+		// out from its own task (docs/decisions/0005-inline-sends.md), so a message
+		// waits for one poll: 20 ms keeps p99 under 100 ms (docs/performance.md).
 		TaskCheckInterval:        20 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
 		RetryDelayFunc:           retryDelay,
