@@ -332,16 +332,20 @@ func settled(h *harness, order string, n int) bool {
 	return true
 }
 
-// refuseKind answers the first message of a kind with a temporary error.
+// refuseKind answers the first message of a kind (the first times, when set) with a
+// temporary error.
 type refuseKind struct {
 	next    channels.Sender
 	kind    string
+	times   int32
+	seen    atomic.Int32 // messages of kind asked for
 	refused atomic.Int32
 	passed  atomic.Int32 // messages of kind handed on to the provider
 }
 
 func (r *refuseKind) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	if m.Kind == r.kind && r.refused.CompareAndSwap(0, 1) {
+	if m.Kind == r.kind && r.seen.Add(1) <= max(r.times, 1) {
+		r.refused.Add(1)
 		return channels.Receipt{}, channels.Temporary("timeout", errors.New("provider timed out"))
 	}
 	if m.Kind == r.kind {

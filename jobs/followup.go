@@ -60,14 +60,29 @@ func followUpPayload(t *asynq.Task) (FollowUpPayload, error) {
 // followUpCommit is retryCommit for the tasks that act on an order at a moment
 // (window check, reminder, deadline). Such a task re-run after a crash, a shutdown or
 // a failed enqueue finds its work committed — the offer open, decided or reminded —
-// and decides nothing new, so it queues the order's messages still pending
-// afterwards: the ones its first run committed and never sent (TaskIDs and the send
-// claim make that harmless for messages already queued or being sent elsewhere).
+// and decides nothing new, so it queues the order's messages that no event decided
+// (a follow-up's or an answer's: no event source) and that are still pending
+// afterwards — the ones its first run committed and never sent. TaskIDs and the send
+// claim make that harmless for messages already queued or being sent elsewhere; the
+// messages an event decided are its own task's to resume (resume), and a restock's
+// stay in their batches on the low queue.
 func (w *Worker) followUpCommit(ctx context.Context, orderID string, planFn func() (*plan, error)) error {
 	if err := w.retryCommit(ctx, planFn); err != nil {
 		return err
 	}
-	return w.resendPending(ctx, orderID, "")
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: orderID, Status: store.NotificationPending})
+	if err != nil {
+		return fmt.Errorf("pending messages of %s: %w", orderID, err)
+	}
+	for i := range ns {
+		if ns[i].EventSource != "" {
+			continue
+		}
+		if err := w.enqueueSend(ctx, &ns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // retryCommit plans and commits until it wins the order's compare-and-set.

@@ -235,46 +235,67 @@ func (w *Worker) closedBefore(ctx context.Context, n *store.Notification) (bool,
 	return true, w.Store.UpdateNotification(ctx, n)
 }
 
-// HandleError is asynq's ErrorHandler: a send, or a send batch, whose retries are
-// exhausted leaves no message pending — each is recorded as failed, with the reason.
+// HandleError is asynq's ErrorHandler: nothing stays pending once a send's retries
+// are exhausted. An exhausted notification.send records its message as failed. An
+// exhausted notification.send_batch (it fails only when it cannot queue a task for a
+// message it could not send) hands each message still pending to a
+// notification.send task of its own, with its own retries — a message that has one
+// already keeps it — and records as failed only those it cannot queue either.
 func (w *Worker) HandleError(ctx context.Context, t *asynq.Task, err error) {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if retried < maxRetry {
 		return
 	}
-	var ids []string
 	switch t.Type() {
 	case TypeSend:
 		var p SendPayload
-		if json.Unmarshal(t.Payload(), &p) != nil {
-			return
+		if json.Unmarshal(t.Payload(), &p) == nil {
+			w.giveUp(ctx, p.NotificationID, fmt.Sprintf("gave up after %d retries", retried), err)
 		}
-		ids = []string{p.NotificationID}
 	case TypeSendBatch:
 		var p SendBatchPayload
 		if json.Unmarshal(t.Payload(), &p) != nil {
 			return
 		}
-		ids = p.NotificationIDs
-	default:
-		return
-	}
-	for _, id := range ids {
-		w.giveUp(ctx, id, err, retried)
+		for _, id := range p.NotificationIDs {
+			n, gerr := w.Store.GetNotification(ctx, id)
+			if gerr != nil || n.Status != store.NotificationPending {
+				continue
+			}
+			if qerr := w.enqueueSend(ctx, n); qerr != nil {
+				w.giveUp(ctx, id, fmt.Sprintf("send batch gave up after %d retries; the message could not be queued alone", retried), qerr)
+			}
+		}
 	}
 }
 
-// giveUp records a notification still pending after its last retry as failed, and
-// falls back to the customer's other channel where the policy says so.
-func (w *Worker) giveUp(ctx context.Context, id string, err error, retried int) {
-	n, gerr := w.Store.GetNotification(ctx, id)
-	if gerr != nil || n.Status != store.NotificationPending {
+// giveUp records notification id, if still pending, as failed for reason, and falls
+// back to the customer's email where the policy says so. It takes the message's
+// live claim first, so it never marks failed a message another worker is sending
+// (or has sent: the claim then reads committed); without Redis, nobody can be
+// sending it.
+func (w *Worker) giveUp(ctx context.Context, id, reason string, cause error) {
+	n, err := w.Store.GetNotification(ctx, id)
+	if err != nil || n.Status != store.NotificationPending {
 		return
 	}
-	n.Status, n.Error, n.Reason, n.UpdatedAt = store.NotificationFailed, err.Error(), fmt.Sprintf("gave up after %d retries", retried), w.Now()
-	if uerr := w.Store.UpdateNotification(ctx, n); uerr != nil {
-		w.Logger.Error("record exhausted send", "notification_id", n.ID, "err", uerr)
+	if w.Redis != nil {
+		key := redisClaimKey(claimKey(n))
+		ok, rerr := w.Redis.SetNX(ctx, key, n.ID, claimLease).Result()
+		if rerr == nil && !ok {
+			return // being sent, or sent, elsewhere
+		}
+		if rerr == nil {
+			defer w.Redis.Del(context.WithoutCancel(ctx), key)
+			if n, err = w.Store.GetNotification(ctx, id); err != nil || n.Status != store.NotificationPending {
+				return
+			}
+		}
+	}
+	n.Status, n.Error, n.Reason, n.UpdatedAt = store.NotificationFailed, cause.Error(), reason, w.Now()
+	if err := w.Store.UpdateNotification(ctx, n); err != nil {
+		w.Logger.Error("record exhausted send", "notification_id", n.ID, "err", err)
 		return
 	}
 	_ = w.fallback(ctx, n, w.Logger)

@@ -2,10 +2,12 @@ package jobs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -74,10 +76,13 @@ func TestRestockSendsInBatches(t *testing.T) {
 }
 
 // lastTry makes every send batch's first failure its last (MaxRetry 0) and, while
-// down, refuses to queue notification.send tasks.
+// down, queues the notification.send task of one message only — the first it is
+// asked for — and refuses every other's.
 type lastTry struct {
-	next jobs.Enqueuer
-	down atomic.Bool
+	next  jobs.Enqueuer
+	down  atomic.Bool
+	mu    sync.Mutex
+	first string
 }
 
 func (l *lastTry) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
@@ -85,18 +90,32 @@ func (l *lastTry) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asy
 	case t.Type() == jobs.TypeSendBatch:
 		opts = append(opts, asynq.MaxRetry(0))
 	case t.Type() == jobs.TypeSend && l.down.Load():
-		return nil, errors.New("redis: connection refused")
+		var p jobs.SendPayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		if l.first == "" {
+			l.first = p.NotificationID
+		}
+		refuse := p.NotificationID != l.first
+		l.mu.Unlock()
+		if refuse {
+			return nil, errors.New("redis: connection refused")
+		}
 	}
 	return l.next.EnqueueContext(ctx, t, opts...)
 }
 
-// TestExhaustedSendBatchLeavesNothingPending: a send batch that cannot hand a refused
-// message on to a task of its own (Redis refuses it) fails; when its retries are
-// exhausted, the message it could not send is recorded as failed with the reason —
-// not left pending forever — and every other message of the batch went out once.
+// TestExhaustedSendBatchLeavesNothingPending: the provider refuses two messages of a
+// send batch once. The batch hands the first to a send task of its own, which sends
+// it a second later; the second cannot be queued, so the batch fails, and with its
+// retries exhausted that message is recorded as failed with the reason — not left
+// pending for ever. The first, which has its own task, is not failed with it; every
+// other message of the batch went out once.
 func TestExhaustedSendBatchLeavesNothingPending(t *testing.T) {
 	h := newHarness(t, batchPolicy)
-	flaky := &refuseOnce{}
+	flaky := &refuseKind{kind: "restock_notice", times: 2}
 	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
 	enq := &lastTry{}
 	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { enq.next = e; return enq }
@@ -104,8 +123,8 @@ func TestExhaustedSendBatchLeavesNothingPending(t *testing.T) {
 	orders := h.backorderSeven("xb")
 	enq.down.Store(true)
 	h.step(ev("xb_restock", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":14}`))
-	if flaky.refused.Load() != 1 {
-		t.Fatalf("the provider refused %d messages, want 1: the test did not exercise the failure", flaky.refused.Load())
+	if flaky.refused.Load() != 2 {
+		t.Fatalf("the provider refused %d messages, want 2: the test did not exercise the failure", flaky.refused.Load())
 	}
 	var sent, failed int
 	for _, o := range orders {
@@ -117,7 +136,7 @@ func TestExhaustedSendBatchLeavesNothingPending(t *testing.T) {
 			switch {
 			case n.Status == store.NotificationSent:
 				sent++
-			case n.Status == store.NotificationFailed && n.Channel == "sms" && strings.HasPrefix(n.Reason, "gave up after"):
+			case n.Status == store.NotificationFailed && strings.HasPrefix(n.Reason, "send batch gave up after 0 retries"):
 				failed++
 			default:
 				t.Errorf("%s restock_notice %s: %s (%s)", o, n.Channel, n.Status, n.Reason)
@@ -126,5 +145,8 @@ func TestExhaustedSendBatchLeavesNothingPending(t *testing.T) {
 	}
 	if sent != 13 || failed != 1 {
 		t.Errorf("%d restock notices sent and %d failed, want 13 and 1", sent, failed)
+	}
+	if n := flaky.passed.Load(); n != 13 {
+		t.Errorf("%d restock notices reached the provider, want 13", n)
 	}
 }
