@@ -113,7 +113,11 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		if err := w.decideNotifications(ctx, p, o, ds[i], base); err != nil {
 			return nil, err
 		}
-		p.commit.Orders = append(p.commit.Orders, o.rec)
+		// The batch decides from the order and changes nothing on it (the allocation
+		// did, before): the commit checks its version, so a concurrent event that
+		// ships or cancels it wins and the batch re-decides, without rewriting 500
+		// orders and their lines.
+		p.commit.Checked = append(p.commit.Checked, o.rec)
 	}
 	return p, nil
 }

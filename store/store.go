@@ -278,6 +278,12 @@ type EventCommit struct {
 	// Orders are saved with compare-and-set on Version (the version that was read; 0
 	// for a new order); on success each one's Version is incremented in place.
 	Orders []*Order
+	// Checked are orders the decisions read and did not change (a restock batch's):
+	// the same compare-and-set as Orders, but only their Version moves — their other
+	// columns and lines stay as stored, so a commit that decides about 500 orders
+	// does not rewrite them. On success each one's Version is incremented in place.
+	// An order is in Orders or in Checked, not both.
+	Checked []*Order
 	// Notifications are created unless their DedupKey exists.
 	Notifications []*Notification
 	// Allocations are restock allocations; one that exists already (same restock,

@@ -35,6 +35,12 @@ const (
 		WHERE o.id = v.id AND o.version = v.version
 		RETURNING o.id`
 	deleteLines = `DELETE FROM order_lines WHERE order_id = ANY($1)`
+	// checkOrders is the compare-and-set of orders read and left unchanged: only the
+	// version moves (no indexed column changes, so Postgres can update in place).
+	checkOrders = `UPDATE orders o SET version = o.version + 1
+		FROM unnest($1::text[], $2::bigint[]) AS v(id, version)
+		WHERE o.id = v.id AND o.version = v.version
+		RETURNING o.id`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
 		ON CONFLICT DO NOTHING`
@@ -93,6 +99,7 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 				})
 		}
 		queueOrders(&b, c.Orders)
+		queueChecked(&b, c.Checked)
 		if len(c.Allocations) > 0 {
 			rows := make([][]any, len(c.Allocations))
 			for i, a := range c.Allocations {
@@ -124,10 +131,41 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 		}
 		return nil, fmt.Errorf("postgres: commit event %s/%s: %w", c.Source, c.ID, mapErr(err))
 	}
-	for _, o := range c.Orders {
+	for _, o := range slices.Concat(c.Orders, c.Checked) {
 		o.Version++
 	}
 	return out, nil
+}
+
+// queueChecked queues the compare-and-set of the orders read and left unchanged,
+// after their row locks in id order (as queueOrders takes them).
+func queueChecked(b *pgx.Batch, orders []*store.Order) {
+	if len(orders) == 0 {
+		return
+	}
+	ids, versions := make([]string, len(orders)), make([]int64, len(orders))
+	for i, o := range orders {
+		ids[i], versions[i] = o.ID, o.Version
+	}
+	if len(orders) > 1 {
+		b.Queue(lockOrders, ids)
+	}
+	b.Queue(checkOrders, ids, versions).Query(allSet(orders, len(ids)))
+}
+
+// allSet reads the ids a compare-and-set of n orders returned: fewer than n is the
+// ErrConflict naming the orders that changed.
+func allSet(orders []*store.Order, n int) func(pgx.Rows) error {
+	return func(rows pgx.Rows) error {
+		done, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if len(done) != n {
+			return changedOrders(orders, done)
+		}
+		return nil
+	}
 }
 
 // orderRow holds the values of orderCols for o at version.
@@ -158,16 +196,7 @@ func queueOrders(b *pgx.Batch, orders []*store.Order) {
 		if len(updates) > 1 {
 			b.Queue(lockOrders, updated)
 		}
-		b.Queue(updateOrders, transpose(updates)...).Query(func(rows pgx.Rows) error {
-			done, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return err
-			}
-			if len(done) != len(updated) {
-				return changedOrders(orders, done)
-			}
-			return nil
-		})
+		b.Queue(updateOrders, transpose(updates)...).Query(allSet(orders, len(updated)))
 		b.Queue(deleteLines, updated)
 	}
 	if len(lines) > 0 {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/notifyd/notifyd/store"
 )
@@ -18,8 +19,10 @@ const (
 			snapshot = ?, last_event_at = ?, closed_at = ?, updated_at = ?,
 			version = version + 1
 		WHERE id = ? AND version = ?`
-	deleteLines = `DELETE FROM order_lines WHERE order_id = ?`
-	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
+	// checkOrderCAS is the compare-and-set of an order read and left unchanged.
+	checkOrderCAS = `UPDATE orders SET version = version + 1 WHERE id = ? AND version = ?`
+	deleteLines   = `DELETE FROM order_lines WHERE order_id = ?`
+	insertAlloc   = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
 	createReturning = insertNotification + ` RETURNING ` + notificationCols
 	notificationBy  = `SELECT ` + notificationCols + ` FROM notifications WHERE dedup_key = ?`
@@ -34,7 +37,7 @@ const (
 )
 
 // commitQueries are prepared together; commitTx.stmt indexes them.
-var commitQueries = []string{insertOrder, updateOrderCAS, deleteLines, insertLine,
+var commitQueries = []string{insertOrder, updateOrderCAS, checkOrderCAS, deleteLines, insertLine,
 	insertAlloc, createReturning, notificationBy, upsertPending, deletePending, handleEvent,
 	upsertOffer, insertDelivery}
 
@@ -60,7 +63,7 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: commit event %s/%s: %w", c.Source, c.ID, mapErr(err))
 	}
-	for _, o := range c.Orders {
+	for _, o := range slices.Concat(c.Orders, c.Checked) {
 		o.Version++
 	}
 	return out, nil
@@ -87,6 +90,9 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 		}
 	}
 	if err := ct.orders(c.Orders); err != nil {
+		return nil, err
+	}
+	if err := ct.checked(c.Checked); err != nil {
 		return nil, err
 	}
 	if len(c.Allocations) > 0 {
@@ -161,6 +167,22 @@ func (ct *commitTx) orders(orders []*store.Order) error {
 			if err := insertLines(ct.ctx, lines, o); err != nil {
 				return fmt.Errorf("order %s: %w", o.ID, err)
 			}
+		}
+	}
+	return nil
+}
+
+// checked moves the version of the orders read and left unchanged, each only if it
+// is still the version read.
+func (ct *commitTx) checked(orders []*store.Order) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	stmt := ct.stmt(checkOrderCAS)
+	for _, o := range orders {
+		res, err := stmt.ExecContext(ct.ctx, o.ID, o.Version)
+		if err := exactlyOne(res, err, store.ErrConflict); err != nil {
+			return fmt.Errorf("order %s at version %d: %w", o.ID, o.Version, err)
 		}
 	}
 	return nil

@@ -128,6 +128,7 @@ func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
 		assertEqual(t, "the first order", first, got)
 	})
 	t.Run("compare-and-set", func(t *testing.T) { testCommitCAS(t, open(t)) })
+	t.Run("checked orders: compare-and-set of the version only", func(t *testing.T) { testCommitChecked(t, open(t)) })
 	t.Run("conflict of a later order leaves earlier ones unchanged", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -297,6 +298,58 @@ func testCommitCAS(t *testing.T, s store.Store) {
 		t.Fatalf("GetOrder: %v", err)
 	}
 	assertEqual(t, "order after the conflict", &want, got)
+}
+
+// testCommitChecked: orders given as Checked move to the next version and keep what
+// is stored — even when the copy given differs — and a stale one fails the whole
+// commit.
+func testCommitChecked(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "", "e1", "e2", "e3")
+	a, b := newOrder("ord_a", "acme", t0), newOrder("ord_b", "acme", t0)
+	if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{a, b})); err != nil {
+		t.Fatalf("CommitEvent insert: %v", err)
+	}
+	readA, _ := s.GetOrder(ctx, "ord_a")
+	readB, _ := s.GetOrder(ctx, "ord_b")
+	wantA, wantB := *readA, *readB
+	copyA := *readA
+	copyA.State, copyA.Lines = store.OrderClosed, nil // not written: Checked moves only the version
+	c := newCommit("e2", nil, newNotification("n2", "ord_a", "restock_notice", "k2", t0))
+	c.Checked = []*store.Order{&copyA, readB}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent with checked orders: %v", err)
+	}
+	if copyA.Version != 2 || readB.Version != 2 {
+		t.Errorf("Versions after the commit = %d, %d; want 2, 2", copyA.Version, readB.Version)
+	}
+	wantA.Version, wantB.Version = 2, 2
+	for _, want := range []*store.Order{&wantA, &wantB} {
+		got, err := s.GetOrder(ctx, want.ID)
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		assertEqual(t, "checked order "+want.ID, want, got)
+	}
+	if _, err := s.GetNotification(ctx, "n2"); err != nil {
+		t.Errorf("notification of the commit: %v", err)
+	}
+
+	stale := wantB
+	stale.Version = 1
+	c = newCommit("e3", nil, newNotification("n3", "ord_b", "restock_notice", "k3", t0))
+	c.Checked = []*store.Order{&wantA, &stale}
+	if _, err := w.CommitEvent(ctx, c); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("CommitEvent with a stale checked order = %v, want ErrConflict", err)
+	}
+	if wantA.Version != 2 || stale.Version != 1 {
+		t.Errorf("Versions after the conflict = %d, %d; want 2, 1 (unchanged)", wantA.Version, stale.Version)
+	}
+	checkNotWritten(t, s, c, true)
+	if got, err := s.GetOrder(ctx, "ord_a"); err != nil || got.Version != 2 {
+		t.Errorf("ord_a after the failed commit = %+v, %v; want version 2", got, err)
+	}
 }
 
 // testCommitRace has goroutines that all read version v commit at once: exactly one
