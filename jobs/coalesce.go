@@ -247,13 +247,24 @@ func hasKind(ds []decision, kind string) bool {
 	return false
 }
 
-// resendPending queues the order's pending notifications of kind (any kind: "").
+// resendPending queues the order's pending notifications of kind.
 func (w *Worker) resendPending(ctx context.Context, orderID, kind string) error {
-	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: orderID, Kind: kind, Status: store.NotificationPending})
+	return w.queuePending(ctx, store.NotificationFilter{OrderID: orderID, Kind: kind}, nil)
+}
+
+// queuePending queues a send task for each pending notification f selects (its
+// Status is ignored) unless skip says otherwise. TaskIDs make it harmless for a
+// notification whose task is queued already.
+func (w *Worker) queuePending(ctx context.Context, f store.NotificationFilter, skip func(*store.Notification) bool) error {
+	f.Status = store.NotificationPending
+	ns, err := w.Store.ListNotifications(ctx, f)
 	if err != nil {
 		return err
 	}
 	for i := range ns {
+		if skip != nil && skip(&ns[i]) {
+			continue
+		}
 		if err := w.enqueueSend(ctx, &ns[i]); err != nil {
 			return err
 		}

@@ -141,14 +141,8 @@ func (w *Worker) commit(ctx context.Context, p *plan) error {
 
 // resume queues the pending sends of an event already handled.
 func (w *Worker) resume(ctx context.Context, source, id, orderID string) error {
-	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{EventSource: source, EventID: id, Status: store.NotificationPending})
-	if err != nil {
+	if err := w.queuePending(ctx, store.NotificationFilter{EventSource: source, EventID: id}, nil); err != nil {
 		return fmt.Errorf("resume: %w", err)
-	}
-	for i := range ns {
-		if err := w.enqueueSend(ctx, &ns[i]); err != nil {
-			return err
-		}
 	}
 	return w.resumeOrder(ctx, orderID)
 }

@@ -332,11 +332,13 @@ func settled(h *harness, order string, n int) bool {
 	return true
 }
 
-// refuseKind answers the first message of a kind (the first times, when set) with a
-// temporary error.
+// refuseKind answers the first message of a kind — on channel, when set — (the first
+// times, when set) with a temporary error, a provider timeout, and passes everything
+// else on.
 type refuseKind struct {
 	next    channels.Sender
 	kind    string
+	channel string
 	times   int32
 	seen    atomic.Int32 // messages of kind asked for
 	refused atomic.Int32
@@ -344,11 +346,12 @@ type refuseKind struct {
 }
 
 func (r *refuseKind) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	if m.Kind == r.kind && r.seen.Add(1) <= max(r.times, 1) {
+	ours := m.Kind == r.kind && (r.channel == "" || m.Channel == r.channel)
+	if ours && r.seen.Add(1) <= max(r.times, 1) {
 		r.refused.Add(1)
 		return channels.Receipt{}, channels.Temporary("timeout", errors.New("provider timed out"))
 	}
-	if m.Kind == r.kind {
+	if ours {
 		r.passed.Add(1)
 	}
 	return r.next.Send(ctx, m)

@@ -70,17 +70,9 @@ func (w *Worker) followUpCommit(ctx context.Context, orderID string, planFn func
 	if err := w.retryCommit(ctx, planFn); err != nil {
 		return err
 	}
-	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: orderID, Status: store.NotificationPending})
-	if err != nil {
+	byEvent := func(n *store.Notification) bool { return n.EventSource != "" }
+	if err := w.queuePending(ctx, store.NotificationFilter{OrderID: orderID}, byEvent); err != nil {
 		return fmt.Errorf("pending messages of %s: %w", orderID, err)
-	}
-	for i := range ns {
-		if ns[i].EventSource != "" {
-			continue
-		}
-		if err := w.enqueueSend(ctx, &ns[i]); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -18,20 +18,6 @@ import (
 	"github.com/notifyd/notifyd/store"
 )
 
-// refuseOnce answers the first restock_notice SMS with a temporary error (a Twilio
-// timeout, say) and passes everything else on.
-type refuseOnce struct {
-	next    channels.Sender
-	refused atomic.Int32
-}
-
-func (r *refuseOnce) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	if m.Kind == "restock_notice" && m.Channel == channels.SMS && r.refused.CompareAndSwap(0, 1) {
-		return channels.Receipt{}, channels.Temporary("20429", errors.New("provider busy"))
-	}
-	return r.next.Send(ctx, m)
-}
-
 // batchPolicy lets one customer get the 14 updates of a seven-order restock.
 const batchPolicy = `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 100}`
 
@@ -55,7 +41,7 @@ func (h *harness) backorderSeven(prefix string) []string {
 // retried on its own task and sent once; every other message exactly once.
 func TestRestockSendsInBatches(t *testing.T) {
 	h := newHarness(t, batchPolicy)
-	flaky := &refuseOnce{}
+	flaky := &refuseKind{kind: "restock_notice", channel: channels.SMS}
 	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
 	h.start()
 	orders := h.backorderSeven("sb")

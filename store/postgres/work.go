@@ -36,7 +36,7 @@ const (
 		RETURNING o.id`
 	deleteLines = `DELETE FROM order_lines WHERE order_id = ANY($1)`
 	// checkOrders is the compare-and-set of orders read and left unchanged: only the
-	// version moves (no indexed column changes, so Postgres can update in place).
+	// version moves, no indexed column and no line.
 	checkOrders = `UPDATE orders o SET version = o.version + 1
 		FROM unnest($1::text[], $2::bigint[]) AS v(id, version)
 		WHERE o.id = v.id AND o.version = v.version
