@@ -136,3 +136,85 @@ func TestExhaustedSendBatchLeavesNothingPending(t *testing.T) {
 		t.Errorf("%d restock notices reached the provider, want 13", n)
 	}
 }
+
+// heldBatches keeps the restock.batch tasks it is given, while hold is set, until
+// release queues them all at once.
+type heldBatches struct {
+	next jobs.Enqueuer
+	hold atomic.Bool
+	mu   sync.Mutex
+	held []heldTask
+}
+
+type heldTask struct {
+	t    *asynq.Task
+	opts []asynq.Option
+}
+
+func (h *heldBatches) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	if t.Type() == jobs.TypeRestockBatch && h.hold.Load() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.held = append(h.held, heldTask{t, opts})
+		return &asynq.TaskInfo{}, nil
+	}
+	return h.next.EnqueueContext(ctx, t, opts...)
+}
+
+func (h *heldBatches) release(t *testing.T) int {
+	t.Helper()
+	h.hold.Store(false)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ht := range h.held {
+		if _, err := h.next.EnqueueContext(context.Background(), ht.t, ht.opts...); err != nil {
+			t.Fatalf("release %s: %v", ht.t.Type(), err)
+		}
+	}
+	return len(h.held)
+}
+
+// TestTwoRestocksCoverOneLine: two restocks of one unit each cover between them the
+// two units of one order's line, both allocated before either's notice batch runs.
+// Both batches then find the line covered and run at once; the customer hears that
+// the item is back in stock once, by email and by SMS — the second batch's decision
+// is recorded as a duplicate of the first, not sent.
+func TestTwoRestocksCoverOneLine(t *testing.T) { forEachDB(t, twoRestocksCoverOneLine) }
+
+func twoRestocksCoverOneLine(t *testing.T) {
+	h := newHarness(t)
+	held := &heldBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { held.next = e; return held }
+	h.start()
+	h.step(ev("tr1", "order.backordered", "2026-11-02T10:00:00Z", "ord_tr",
+		`{"brand":"acme","order":`+orderJSON("ord_tr", "2026-11-01T10:00:00Z", custBoth)+boL1+`}`))
+	held.hold.Store(true)
+	h.step(ev("tr_r1", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":1}`))
+	h.step(ev("tr_r2", "inventory.restocked", "2026-11-03T11:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":1}`))
+	if n := held.release(t); n != 2 {
+		t.Fatalf("%d restock batches were queued, want 2 (one per restock)", n)
+	}
+	waitQueueEmpty(t, h)
+	h.waitHandled("test", "tr_r2")
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: "ord_tr", Kind: "restock_notice"})
+	if err != nil || len(ns) != 4 {
+		t.Fatalf("restock_notice notifications = %d, %v; want 4 (two decisions by email and SMS)", len(ns), err)
+	}
+	sentAs := map[string]string{} // channel → the restock_notice sent
+	for _, n := range ns {
+		if n.Status == store.NotificationSent {
+			sentAs[n.Channel] = n.ID
+		}
+	}
+	want := []string{"backorder_notice email sent", "backorder_notice sms sent",
+		"restock_notice email sent", "restock_notice sms sent",
+		"restock_notice email suppressed (deduplicated: same news as notification " + sentAs[channels.Email] + ")",
+		"restock_notice sms suppressed (deduplicated: same news as notification " + sentAs[channels.SMS] + ")"}
+	if got := h.notifications("ord_tr"); !slices.Equal(got, want) {
+		t.Errorf("notifications:\n got %q\nwant %q", got, want)
+	}
+	emails, sms := h.outbox()
+	if len(emails) != 2 || len(sms) != 2 { // backorder_notice and restock_notice, once each
+		t.Errorf("outbox holds %d emails and %d SMS, want 2 and 2", len(emails), len(sms))
+	}
+}
