@@ -255,7 +255,8 @@ type NotificationStore interface {
 	// ErrNotFound if absent.
 	UpdateNotification(ctx context.Context, n *Notification) error
 	// NotificationByProvider returns the notification a provider knows by providerID
-	// on channel (a Twilio message SID). ErrNotFound if absent.
+	// on channel (a Twilio message SID): the one with an Attempt of that ProviderID,
+	// which CommitSend records. ErrNotFound if none.
 	NotificationByProvider(ctx context.Context, channel, providerID string) (*Notification, error)
 	// AdvanceDelivery moves a sent notification to a final delivery status
 	// (NotificationDelivered, NotificationUndelivered or NotificationFailed) with the

@@ -9,15 +9,19 @@ import (
 )
 
 // NotificationByProvider returns the notification known to its provider as providerID
-// on channel; store.ErrNotFound if absent. An empty providerID finds nothing: it is
-// what every notification not yet sent has. Should a provider reuse an id, the oldest
-// notification wins.
+// on channel: the one with an attempt that got that id (CommitSend records it with
+// the "sent" attempt); store.ErrNotFound if none. An empty providerID finds nothing:
+// it is what every notification not yet sent has. Should a provider reuse an id, the
+// oldest notification wins. The lookup goes through the attempts, not the
+// notification's own provider_id, so that column is not indexed and sending a message
+// changes no indexed column of its row (migration 00007).
 func (s *Store) NotificationByProvider(ctx context.Context, channel, providerID string) (*store.Notification, error) {
 	if providerID == "" {
 		return nil, fmt.Errorf("sqlite: notification by provider id %s/%q: %w", channel, providerID, store.ErrNotFound)
 	}
 	n, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationCols+`
-		FROM notifications WHERE channel = ? AND provider_id = ?
+		FROM notifications WHERE channel = ? AND id IN (SELECT notification_id
+			FROM notification_attempts WHERE provider_id = ? AND provider_id <> '')
 		ORDER BY created_at, rowid LIMIT 1`, channel, providerID))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notification by provider id %s/%s: %w", channel, providerID, mapErr(err))

@@ -118,6 +118,17 @@ func testNotificationByProvider(t *testing.T, open func(t *testing.T) store.Stor
 	sms, email := newSent("n-sms", store.ChannelSMS, "SM1"), newSent("n-email", store.ChannelEmail, "msg-1")
 	// Pending notifications have no provider id yet: "" must never find them.
 	create(t, s, sms, email, newNotification("n-pending", "ord_1", "eta_update", "k-pending", t0))
+	// The provider ids are those of the attempts, as CommitSend records them. A
+	// temporary failure without an id adds an attempt with "".
+	for _, a := range []store.Attempt{
+		{NotificationID: "n-pending", At: at(time.Minute), Outcome: "temporary", Code: "421"},
+		{NotificationID: "n-sms", At: at(time.Minute), Outcome: "sent", ProviderID: "SM1"},
+		{NotificationID: "n-email", At: at(time.Minute), Outcome: "sent", ProviderID: "msg-1"},
+	} {
+		if err := s.AddAttempt(ctx, &a); err != nil {
+			t.Fatalf("AddAttempt: %v", err)
+		}
+	}
 	cases := []struct {
 		name, channel, providerID string
 		want                      *store.Notification // nil: ErrNotFound
