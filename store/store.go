@@ -252,7 +252,9 @@ type NotificationStore interface {
 	GetNotification(ctx context.Context, id string) (*Notification, error)
 	// UpdateNotification stores Status, Reason, ProviderID, Error, ErrorCode, SentAt,
 	// Subject, Body, HTML, TemplateVersion and ContentHash of n (and UpdatedAt).
-	// ErrNotFound if absent.
+	// ErrNotFound if absent. A provider id stored here alone does not make the
+	// notification findable by NotificationByProvider: record it with its attempt
+	// (CommitSend, AddAttempt).
 	UpdateNotification(ctx context.Context, n *Notification) error
 	// NotificationByProvider returns the notification a provider knows by providerID
 	// on channel (a Twilio message SID): the one with an Attempt of that ProviderID,

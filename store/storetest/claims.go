@@ -48,6 +48,11 @@ func testClaims(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		assertEqual(t, "attempts after CommitSend",
 			[]store.Attempt{{NotificationID: "n1", At: at(3 * time.Minute), Outcome: "sent", ProviderID: "SM1"}}, attempts)
+		byProvider, err := s.NotificationByProvider(ctx, n.Channel, "SM1")
+		if err != nil {
+			t.Fatalf("NotificationByProvider after CommitSend: %v", err)
+		}
+		assertEqual(t, "notification found by the provider id CommitSend recorded", &wantN, byProvider)
 		want.State, want.CommittedAt = store.ClaimCommitted, ptr(at(3*time.Minute))
 		existing, claimed, err = w.ClaimSend(ctx, "send-n1", "n1", at(time.Hour))
 		if err != nil || claimed {

@@ -116,14 +116,22 @@ func testNotificationByProvider(t *testing.T, open func(t *testing.T) store.Stor
 	t.Parallel()
 	s, ctx := open(t), t.Context()
 	sms, email := newSent("n-sms", store.ChannelSMS, "SM1"), newSent("n-email", store.ChannelEmail, "msg-1")
+	// The lookup goes by the attempts' provider ids, as CommitSend records them, not
+	// by the notification's own: n-attempt has none of its own, n-column only its own.
+	attemptOnly, columnOnly := newSent("n-attempt", store.ChannelSMS, ""), newSent("n-column", store.ChannelSMS, "SM3")
+	// A provider that reuses an id: the oldest notification wins.
+	older, newer := newSent("n-older", store.ChannelSMS, "SM4"), newSent("n-newer", store.ChannelSMS, "SM4")
+	newer.CreatedAt, newer.UpdatedAt = at(time.Hour), at(time.Hour)
 	// Pending notifications have no provider id yet: "" must never find them.
-	create(t, s, sms, email, newNotification("n-pending", "ord_1", "eta_update", "k-pending", t0))
-	// The provider ids are those of the attempts, as CommitSend records them. A
-	// temporary failure without an id adds an attempt with "".
+	create(t, s, sms, email, attemptOnly, columnOnly, newer, older,
+		newNotification("n-pending", "ord_1", "eta_update", "k-pending", t0))
 	for _, a := range []store.Attempt{
 		{NotificationID: "n-pending", At: at(time.Minute), Outcome: "temporary", Code: "421"},
 		{NotificationID: "n-sms", At: at(time.Minute), Outcome: "sent", ProviderID: "SM1"},
 		{NotificationID: "n-email", At: at(time.Minute), Outcome: "sent", ProviderID: "msg-1"},
+		{NotificationID: "n-attempt", At: at(time.Minute), Outcome: "sent", ProviderID: "SM2"},
+		{NotificationID: "n-newer", At: at(2 * time.Hour), Outcome: "sent", ProviderID: "SM4"},
+		{NotificationID: "n-older", At: at(3 * time.Hour), Outcome: "sent", ProviderID: "SM4"},
 	} {
 		if err := s.AddAttempt(ctx, &a); err != nil {
 			t.Fatalf("AddAttempt: %v", err)
@@ -135,6 +143,9 @@ func testNotificationByProvider(t *testing.T, open func(t *testing.T) store.Stor
 	}{
 		{"found sms", store.ChannelSMS, "SM1", sms},
 		{"found email", store.ChannelEmail, "msg-1", email},
+		{"by its attempt's id", store.ChannelSMS, "SM2", attemptOnly},
+		{"own id without an attempt", store.ChannelSMS, "SM3", nil},
+		{"reused id: the oldest", store.ChannelSMS, "SM4", older},
 		{"unknown id", store.ChannelSMS, "SM404", nil},
 		{"channel mismatch", store.ChannelEmail, "SM1", nil},
 		{"empty id", store.ChannelEmail, "", nil},
