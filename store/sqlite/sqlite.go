@@ -97,6 +97,10 @@ func openPool(ctx context.Context, path string, conns int, readOnly bool) (*sql.
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_dqs", "0")
 	q.Set("_txlock", "immediate")
+	// Statement journals (a statement's undo inside a transaction, e.g. each INSERT
+	// of a commit's notifications) stay in memory instead of a temporary file: on a
+	// restock batch they were a third of the commit's time in pwrite calls.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Set("_txlock", "deferred")
 		q.Set("_query_only", "1")

@@ -51,6 +51,7 @@ func TestPragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"synchronous", "1"}, // NORMAL
 		{"busy_timeout", "10000"},
+		{"temp_store", "2"}, // MEMORY: statement journals too
 	}
 	for _, pool := range []struct {
 		name string
