@@ -67,7 +67,7 @@ func (s *Store) history(ctx context.Context, q store.HistoryQuery, h *store.Hist
 
 // lastNotifications runs historyLast.
 func (s *Store) lastNotifications(ctx context.Context, orderIDs []string, kind string) ([]store.Notification, error) {
-	rows, err := s.r.QueryContext(ctx, historyLast, jsonList(orderIDs), kind)
+	rows, err := s.readQuery(ctx, historyLast, jsonList(orderIDs), kind)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (s *Store) lastNotifications(ctx context.Context, orderIDs []string, kind s
 
 // countSince runs historyCounts and adds its rows to counts.
 func (s *Store) countSince(ctx context.Context, q store.HistoryQuery, counts map[store.ChannelAddress]int) error {
-	rows, err := s.r.QueryContext(ctx, historyCounts, jsonPairs(q.Recipients),
+	rows, err := s.readQuery(ctx, historyCounts, jsonPairs(q.Recipients),
 		fmtTime(q.Since), jsonList(q.CountKinds))
 	if err != nil {
 		return err

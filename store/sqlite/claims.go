@@ -12,19 +12,37 @@ import (
 
 const claimCols = `key, notification_id, state, claimed_at, committed_at`
 
+// ClaimSend's and CommitSend's statements, prepared once on the writer (prepared):
+// they run for every message sent.
+const (
+	insertClaim = `INSERT INTO send_claims (` + claimCols + `)
+		VALUES (?, ?, ?, ?, NULL) ON CONFLICT (key) DO NOTHING`
+	selectClaim      = `SELECT ` + claimCols + ` FROM send_claims WHERE key = ?`
+	commitClaim      = `UPDATE send_claims SET state = ?, committed_at = COALESCE(committed_at, ?) WHERE key = ?`
+	storeSendOutcome = `UPDATE notifications SET status = ?, reason = ?,
+			provider_id = ?, error = ?, error_code = ?, sent_at = ?, updated_at = ?
+		WHERE id = ?`
+	insertSentAttempt = `INSERT INTO notification_attempts (` + attemptCols + `)
+		VALUES (?, ?, 'sent', '', '', ?)`
+)
+
+var sendQueries = []string{insertClaim, selectClaim, commitClaim, storeSendOutcome, insertSentAttempt}
+
 // ClaimSend inserts a claim for key unless one exists, and returns (nil, true) when it
 // did, (the existing claim, false) otherwise. ClaimedAt is at.
 func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at time.Time) (*store.SendClaim, bool, error) {
+	stmts, err := s.prepared(ctx, sendQueries)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: claim send %s: %w", key, err)
+	}
 	var existing *store.SendClaim
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO send_claims (`+claimCols+`)
-			VALUES (?, ?, ?, ?, NULL) ON CONFLICT (key) DO NOTHING`,
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, stmts[insertClaim]).ExecContext(ctx,
 			key, notificationID, store.ClaimClaimed, fmtTime(at))
 		if err := exactlyOne(res, err, errExists); !errors.Is(err, errExists) {
 			return err
 		}
-		existing, err = scanClaim(tx.QueryRowContext(ctx,
-			`SELECT `+claimCols+` FROM send_claims WHERE key = ?`, key))
+		existing, err = scanClaim(tx.StmtContext(ctx, stmts[selectClaim]).QueryRowContext(ctx, key))
 		return err
 	})
 	if err != nil {
@@ -41,22 +59,23 @@ var errExists = errors.New("exists")
 // sent and updated times; its content is what was decided, and is not rewritten) and
 // records the "sent" attempt (at, n.ProviderID), in one transaction. store.ErrNotFound if the claim or the notification is absent.
 func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE send_claims
-			SET state = ?, committed_at = COALESCE(committed_at, ?) WHERE key = ?`,
+	stmts, err := s.prepared(ctx, sendQueries)
+	if err != nil {
+		return fmt.Errorf("sqlite: commit send %s: %w", key, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, stmts[commitClaim]).ExecContext(ctx,
 			store.ClaimCommitted, fmtTime(at), key)
 		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE notifications SET status = ?, reason = ?,
-				provider_id = ?, error = ?, error_code = ?, sent_at = ?, updated_at = ?
-			WHERE id = ?`, n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode,
+		res, err = tx.StmtContext(ctx, stmts[storeSendOutcome]).ExecContext(ctx,
+			n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode,
 			fmtTimePtr(n.SentAt), fmtTime(orNow(n.UpdatedAt)), n.ID)
 		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
 			return fmt.Errorf("notification %s: %w", n.ID, err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO notification_attempts (`+attemptCols+`)
-			VALUES (?, ?, ?, '', '', ?)`, n.ID, fmtTime(at), "sent", n.ProviderID)
+		_, err = tx.StmtContext(ctx, stmts[insertSentAttempt]).ExecContext(ctx, n.ID, fmtTime(at), n.ProviderID)
 		return err
 	})
 	if err != nil {

@@ -14,6 +14,16 @@ import (
 const eventCols = `source, id, type, order_id, time, payload, hash, status,
 	received_at, handled_at, outcome`
 
+// RecordEvent's statements, prepared once on the writer: it runs for every event.
+const (
+	insertEvent = `INSERT INTO events (` + eventCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, id) DO NOTHING`
+	selectEvent = `SELECT ` + eventCols + ` FROM events WHERE source = ? AND id = ?`
+)
+
+var recordQueries = []string{insertEvent, selectEvent}
+
 // RecordEvent inserts e unless (Source, ID) exists, and returns the stored record.
 // Hash defaults to the SHA-256 of Payload, Status to store.EventReceived and
 // ReceivedAt to now.
@@ -31,10 +41,12 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 		got     *store.EventRecord
 		created bool
 	)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (`+eventCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source, id) DO NOTHING`,
+	stmts, err := s.prepared(ctx, recordQueries)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: record event %s/%s: %w", e.Source, e.ID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, stmts[insertEvent]).ExecContext(ctx,
 			e.Source, e.ID, e.Type, e.OrderID, fmtTime(e.Time), jsonArg(e.Payload), hash,
 			status, fmtTime(orNow(e.ReceivedAt)), fmtTimePtr(e.HandledAt), e.Outcome)
 		if err != nil {
@@ -45,8 +57,7 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 			return err
 		}
 		created = n == 1
-		got, err = scanEvent(tx.QueryRowContext(ctx,
-			`SELECT `+eventCols+` FROM events WHERE source = ? AND id = ?`, e.Source, e.ID))
+		got, err = scanEvent(tx.StmtContext(ctx, stmts[selectEvent]).QueryRowContext(ctx, e.Source, e.ID))
 		return err
 	})
 	if err != nil {

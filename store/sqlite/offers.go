@@ -168,7 +168,7 @@ func (s *Store) MarkOfferSent(ctx context.Context, id string, at time.Time) erro
 }
 
 func (s *Store) queryOffers(ctx context.Context, query string, args ...any) ([]store.Offer, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.readQuery(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,7 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on w, by query; see prepared
+	rstmts map[string]*sql.Stmt // prepared on r, by query; see readQuery
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not migrate:
@@ -140,7 +141,10 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
-	s.stmts = nil
+	for _, st := range s.rstmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts, s.rstmts = nil, nil
 	s.stmtMu.Unlock()
 	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }

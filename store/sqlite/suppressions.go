@@ -65,7 +65,7 @@ func (s *Store) DeleteSuppressions(ctx context.Context, channel, address string)
 }
 
 func (s *Store) querySuppressions(ctx context.Context, q string, args ...any) ([]store.Suppression, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.readQuery(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

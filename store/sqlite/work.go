@@ -226,6 +226,27 @@ func exactlyOne(res sql.Result, err error, notOne error) error {
 	return nil
 }
 
+// readQuery runs q, a constant query, on the reader pool as a statement prepared once
+// (database/sql prepares it again on each connection of the pool that runs it): the
+// queries every event runs are parsed once, not on every call.
+func (s *Store) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s.stmtMu.Lock()
+	st := s.rstmts[q]
+	if st == nil {
+		var err error
+		if st, err = s.r.PrepareContext(ctx, q); err != nil {
+			s.stmtMu.Unlock()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		if s.rstmts == nil {
+			s.rstmts = make(map[string]*sql.Stmt)
+		}
+		s.rstmts[q] = st
+	}
+	s.stmtMu.Unlock()
+	return st.QueryContext(ctx, args...)
+}
+
 // prepared returns queries prepared on the writer pool, preparing those not prepared
 // yet. It must be called outside a transaction: the writer pool's only connection is
 // the one a transaction holds. Inside one, tx.StmtContext reuses the statement
