@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
 )
 
 func TestCheckSchemaNewer(t *testing.T) {
@@ -58,24 +60,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if n.ID != "n1" || n.ErrorCode != "" || n.TemplateVersion != "" || n.ContentHash != "" || n.FallbackFor != "" {
 		t.Errorf("upgraded notification = %+v, want n1 with the new fields empty", n)
 	}
-	// 00007 gave it the attempt its provider id is found by: sent, at its UpdatedAt
-	// (it has no SentAt). Undone and done again, it adds no second one.
-	for _, step := range []string{"upgrade", "00007 down and up again"} {
-		if step != "upgrade" {
-			if _, err := p.DownTo(ctx, 6); err != nil {
-				t.Fatalf("DownTo 6: %v", err)
-			}
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatalf("Migrate: %v", err)
-			}
-		}
-		attempts, err := s.ListAttempts(ctx, "n1")
-		if err != nil || len(attempts) != 1 || attempts[0].Outcome != "sent" ||
-			attempts[0].ProviderID != "SM1" || !attempts[0].At.Equal(n.UpdatedAt) {
-			t.Errorf("attempts of n1 after the %s = %+v, %v; want one sent attempt of SM1 at %v",
-				step, attempts, err, n.UpdatedAt)
-		}
-	}
+	storetest.CheckProviderBackfill(t, s, n, "SM1", func(ctx context.Context) error {
+		_, err := p.DownTo(ctx, 6)
+		return err
+	})
 	if _, err := p.DownTo(ctx, 1); err != nil {
 		t.Fatalf("DownTo 1: %v", err)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -53,4 +54,30 @@ func testSchema(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("Ping: %v", err)
 		}
 	})
+}
+
+// CheckProviderBackfill checks migration 00007's backfill on s, migrated from schema
+// version 1 with notification n (provider id providerID, no SentAt) written there:
+// n got one "sent" attempt with that provider id at its UpdatedAt, and undoing and
+// redoing 00007 (downTo6, then Migrate) adds no second one. The dialect packages call
+// it from TestMigrateFromVersion1.
+func CheckProviderBackfill(t *testing.T, s store.Store, n *store.Notification, providerID string, downTo6 func(context.Context) error) {
+	t.Helper()
+	ctx := t.Context()
+	for _, step := range []string{"upgrade", "00007 down and up again"} {
+		if step != "upgrade" {
+			if err := downTo6(ctx); err != nil {
+				t.Fatalf("DownTo 6: %v", err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+		}
+		attempts, err := s.ListAttempts(ctx, n.ID)
+		if err != nil || len(attempts) != 1 || attempts[0].Outcome != "sent" ||
+			attempts[0].ProviderID != providerID || !attempts[0].At.Equal(n.UpdatedAt) {
+			t.Errorf("attempts of %s after the %s = %+v, %v; want one sent attempt of %s at %v",
+				n.ID, step, attempts, err, providerID, n.UpdatedAt)
+		}
+	}
 }
