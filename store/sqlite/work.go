@@ -231,20 +231,29 @@ func exactlyOne(res sql.Result, err error, notOne error) error {
 // queries every event runs are parsed once, not on every call.
 func (s *Store) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	s.stmtMu.Lock()
-	st := s.rstmts[q]
-	if st == nil {
-		var err error
-		if st, err = s.r.PrepareContext(ctx, q); err != nil {
-			s.stmtMu.Unlock()
-			return nil, fmt.Errorf("prepare: %w", err)
-		}
-		if s.rstmts == nil {
-			s.rstmts = make(map[string]*sql.Stmt)
-		}
-		s.rstmts[q] = st
-	}
+	st, err := prepareOnce(ctx, s.r, &s.rstmts, q)
 	s.stmtMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	return st.QueryContext(ctx, args...)
+}
+
+// prepareOnce returns q from cache, preparing it on db first if it is not there.
+// The caller holds stmtMu.
+func prepareOnce(ctx context.Context, db *sql.DB, cache *map[string]*sql.Stmt, q string) (*sql.Stmt, error) {
+	if st := (*cache)[q]; st != nil {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if *cache == nil {
+		*cache = make(map[string]*sql.Stmt)
+	}
+	(*cache)[q] = st
+	return st, nil
 }
 
 // prepared returns queries prepared on the writer pool, preparing those not prepared
@@ -254,23 +263,13 @@ func (s *Store) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows
 func (s *Store) prepared(ctx context.Context, queries []string) (map[string]*sql.Stmt, error) {
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
-	if s.stmts == nil {
-		s.stmts = make(map[string]*sql.Stmt)
-	}
-	for _, q := range queries {
-		if s.stmts[q] != nil {
-			continue
-		}
-		st, err := s.w.PrepareContext(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("prepare: %w", err)
-		}
-		s.stmts[q] = st
-	}
-	// Callers only read the map; a later call may add entries, so hand out a copy.
 	out := make(map[string]*sql.Stmt, len(queries))
 	for _, q := range queries {
-		out[q] = s.stmts[q]
+		st, err := prepareOnce(ctx, s.w, &s.stmts, q)
+		if err != nil {
+			return nil, err
+		}
+		out[q] = st
 	}
 	return out, nil
 }
