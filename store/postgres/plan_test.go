@@ -66,3 +66,28 @@ func TestOrdersLinesPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestJITOff: sessions run without JIT compilation unless the URL asks for it.
+func TestJITOff(t *testing.T) {
+	s := openTest(t)
+	var jit string
+	if err := s.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit); err != nil || jit != "off" {
+		t.Errorf("SHOW jit = %q, %v; want off", jit, err)
+	}
+	withJIT := baseURL + " jit=on" // key=value form
+	if strings.HasPrefix(baseURL, "postgres://") || strings.HasPrefix(baseURL, "postgresql://") {
+		sep := "?"
+		if strings.Contains(baseURL, "?") {
+			sep = "&"
+		}
+		withJIT = baseURL + sep + "jit=on"
+	}
+	on, err := Open(t.Context(), withJIT)
+	if err != nil {
+		t.Fatalf("Open with jit=on: %v", err)
+	}
+	defer on.Close()
+	if err := on.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit); err != nil || jit != "on" {
+		t.Errorf("with jit=on in the URL: SHOW jit = %q, %v; want on", jit, err)
+	}
+}

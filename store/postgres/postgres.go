@@ -7,6 +7,11 @@
 //
 // The database URL may set search_path (postgres://…/db?search_path=notifyd) to keep
 // notifyd's tables, goose's version table included, in a schema of their own.
+//
+// Sessions run with jit=off unless the URL sets jit: the worker's statements are
+// short, and a batch's estimated cost on a table not yet analyzed passes
+// jit_above_cost, so Postgres compiled the plan of a restock batch's read again on
+// every call (docs/performance.md).
 package postgres
 
 import (
@@ -39,6 +44,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		// Scan timestamptz in UTC rather than the process's local zone.
