@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -52,6 +53,7 @@ func TestPragmas(t *testing.T) {
 		{"synchronous", "1"}, // NORMAL
 		{"busy_timeout", "10000"},
 		{"temp_store", "2"}, // MEMORY: statement journals too
+		{"wal_autocheckpoint", "10000"},
 	}
 	for _, pool := range []struct {
 		name string
@@ -69,6 +71,46 @@ func TestPragmas(t *testing.T) {
 	}
 	if _, err := s.r.ExecContext(t.Context(), "DELETE FROM goose_db_version"); err == nil {
 		t.Error("the reader pool accepted a write")
+	}
+}
+
+// TestCheckpointsInBackground: WAL written by the writer reaches the database file
+// without a commit checkpointing it. 20 MB of WAL is half the writer's own
+// autoCheckpoint, so only the background checkpoints can have copied it.
+func TestCheckpointsInBackground(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "notifyd.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	const rows, row = 5000, 4000
+	if _, err := s.w.ExecContext(t.Context(), `CREATE TABLE scratch (b BLOB);
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO scratch SELECT randomblob(?) FROM n`, rows, row); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size()-before < rows*row*3/4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file grew by %d bytes in 10 s after %d bytes were written: not checkpointed", size()-before, rows*row)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 
