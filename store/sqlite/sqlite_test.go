@@ -54,6 +54,7 @@ func TestPragmas(t *testing.T) {
 		{"busy_timeout", "10000"},
 		{"temp_store", "2"}, // MEMORY: statement journals too
 		{"wal_autocheckpoint", "10000"},
+		{"page_size", "8192"}, // a new database
 	}
 	for _, pool := range []struct {
 		name string
@@ -71,6 +72,37 @@ func TestPragmas(t *testing.T) {
 	}
 	if _, err := s.r.ExecContext(t.Context(), "DELETE FROM goose_db_version"); err == nil {
 		t.Error("the reader pool accepted a write")
+	}
+}
+
+// TestOldPageSize: a database made with SQLite's default pages of 4 KiB keeps them,
+// and migrates and takes writes as a new one does.
+func TestOldPageSize(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec("PRAGMA journal_mode = WAL; CREATE TABLE before_notifyd (x)"); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	var size int
+	if err := s.w.QueryRow("PRAGMA page_size").Scan(&size); err != nil || size != 4096 {
+		t.Errorf("page_size = %d, %v; want the database's own 4096", size, err)
+	}
+	if err := s.SaveOrder(t.Context(), &store.Order{ID: "ord_1", Brand: "acme", Number: "1",
+		PlacedAt: time.Now(), State: store.OrderOpen}); err != nil {
+		t.Errorf("SaveOrder: %v", err)
 	}
 }
 
