@@ -209,7 +209,13 @@ func testCommitAll(t *testing.T, s store.Store) {
 	n1 := newNotification("n1", "ord_1", "backorder_notice", "k1", t0)
 	n2 := newNotification("", "ord_1", "backorder_notice", "k2", time.Time{}) // defaults
 	n2.Channel, n2.Status = store.ChannelSMS, ""
-	c := newCommit("e1", []*store.Order{o}, n1, n2)
+	// n3's times are all different, in a zone, below the microsecond: what comes back
+	// is what is stored (the loop below), not what was given.
+	zone := time.FixedZone("UTC+2", 2*3600)
+	n3 := newNotification("n3", "ord_1", "backorder_notice", "k3", t0.Add(1500*time.Nanosecond).In(zone))
+	n3.UpdatedAt = t0.Add(time.Minute + 2500*time.Nanosecond).In(zone)
+	n3.NotBefore, n3.SentAt = ptr(t0.Add(time.Hour+700*time.Nanosecond).In(zone)), ptr(t0.Add(time.Second+1).In(zone))
+	c := newCommit("e1", []*store.Order{o}, n1, n2, n3)
 	c.Allocations = []store.Allocation{{RestockSource: "shop", RestockID: "r1", OrderID: "ord_1", LineID: "l1", Quantity: 1}}
 	c.UpsertPending = []store.PendingMessage{newPending("ord_1", "eta_update", 1)}
 	c.DeletePending = []store.PendingKey{{OrderID: "ord_1", Kind: "partial_shipment"}} // absent: fine
@@ -220,8 +226,8 @@ func testCommitAll(t *testing.T, s store.Store) {
 	if o.Version != 1 {
 		t.Errorf("Version after inserting = %d, want 1", o.Version)
 	}
-	if len(got) != 2 {
-		t.Fatalf("CommitEvent returned %d notifications, want 2", len(got))
+	if len(got) != 3 {
+		t.Fatalf("CommitEvent returned %d notifications, want 3", len(got))
 	}
 	assertEqual(t, "notification 0", n1, got[0])
 	if got[1].ID == "" || got[1].Status != store.NotificationPending || got[1].CreatedAt.IsZero() ||
