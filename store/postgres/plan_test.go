@@ -67,27 +67,34 @@ func TestOrdersLinesPlan(t *testing.T) {
 	}
 }
 
-// TestJITOff: sessions run without JIT compilation unless the URL asks for it.
+// TestJITOff: sessions run without JIT compilation unless jit is set elsewhere: here
+// in the URL, directly or through options.
 func TestJITOff(t *testing.T) {
 	s := openTest(t)
 	var jit string
 	if err := s.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit); err != nil || jit != "off" {
 		t.Errorf("SHOW jit = %q, %v; want off", jit, err)
 	}
-	withJIT := baseURL + " jit=on" // key=value form
-	if strings.HasPrefix(baseURL, "postgres://") || strings.HasPrefix(baseURL, "postgresql://") {
-		sep := "?"
-		if strings.Contains(baseURL, "?") {
-			sep = "&"
+	for _, param := range []struct{ query, keyValue string }{
+		{"jit=on", "jit=on"},
+		{"options=-c%20jit%3Don", "options='-c jit=on'"},
+	} {
+		url := baseURL + " " + param.keyValue
+		if strings.HasPrefix(baseURL, "postgres://") || strings.HasPrefix(baseURL, "postgresql://") {
+			sep := "?"
+			if strings.Contains(baseURL, "?") {
+				sep = "&"
+			}
+			url = baseURL + sep + param.query
 		}
-		withJIT = baseURL + sep + "jit=on"
-	}
-	on, err := Open(t.Context(), withJIT)
-	if err != nil {
-		t.Fatalf("Open with jit=on: %v", err)
-	}
-	defer on.Close()
-	if err := on.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit); err != nil || jit != "on" {
-		t.Errorf("with jit=on in the URL: SHOW jit = %q, %v; want on", jit, err)
+		on, err := Open(t.Context(), url)
+		if err != nil {
+			t.Fatalf("Open with %s: %v", param, err)
+		}
+		err = on.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit)
+		on.Close()
+		if err != nil || jit != "on" {
+			t.Errorf("with %s in the URL: SHOW jit = %q, %v; want on", param, jit, err)
+		}
 	}
 }

@@ -8,10 +8,7 @@
 // The database URL may set search_path (postgres://…/db?search_path=notifyd) to keep
 // notifyd's tables, goose's version table included, in a schema of their own.
 //
-// Sessions run with jit=off unless the URL sets jit: the worker's statements are
-// short, and a batch's estimated cost on a table not yet analyzed passes
-// jit_above_cost, so Postgres compiled the plan of a restock batch's read again on
-// every call (docs/performance.md).
+// Sessions run with jit=off unless jit is set anywhere (jitOff).
 package postgres
 
 import (
@@ -46,10 +43,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
-		cfg.ConnConfig.RuntimeParams["jit"] = "off"
-	}
-	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		// Scan timestamptz in UTC rather than the process's local zone.
 		m := c.TypeMap()
 		m.RegisterType(&pgtype.Type{
@@ -57,7 +51,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
 		})
 		m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{tryWrapPresized}, m.TryWrapEncodePlanFuncs...)
-		return nil
+		_, err := c.Exec(ctx, jitOff)
+		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -77,6 +72,17 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// jitOff turns JIT compilation off for the session unless jit has a value other than
+// the server's built-in default: from postgresql.conf, ALTER DATABASE or ALTER ROLE,
+// or the client (the URL's jit or options, PGOPTIONS). The worker's statements are
+// short, and a batch's estimated cost on a table not yet analyzed passes
+// jit_above_cost, so Postgres compiled the plan of a restock batch's read again on
+// every call (docs/performance.md). Set after connecting rather than as a startup
+// parameter, which would outrank all of those, and which PgBouncer refuses unless
+// told to ignore it.
+const jitOff = `SELECT set_config('jit', 'off', false)
+	WHERE (SELECT source FROM pg_settings WHERE name = 'jit') = 'default'`
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -230,7 +236,7 @@ func transpose(rows [][]any) []any {
 			panic(fmt.Sprintf("postgres: transpose: column %d is a %T", j, v))
 		}
 	}
-	cols[0] = presized{bytes: size, value: cols[0]}
+	cols[0] = presize(cols[0], size)
 	return cols
 }
 
@@ -247,28 +253,54 @@ const (
 // and grows by a quarter at a time: a restock batch's thousand rendered messages
 // (~6 MB) were copied and reallocated ~40 times, 8× the time of encoding them into
 // a buffer of the right size (BenchmarkEncodeBatch). transpose wraps the first
-// column with the size of all of them.
-type presized struct {
+// column with the size of all of them. It is generic so that each column type is a
+// type of its own: pgx caches an encode plan per Go type of the argument.
+type presized[T any] struct {
 	bytes int
-	value any
+	value []T
 }
 
-// presizedPlan is the encode plan of presized: it grows the buffer and hands the
+func (p presized[T]) unwrap() (int, any) { return p.bytes, p.value }
+
+// presizer is any presized.
+type presizer interface{ unwrap() (bytes int, value any) }
+
+// presize wraps col, one of transpose's columns, with bytes.
+func presize(col any, bytes int) any {
+	switch c := col.(type) {
+	case []string:
+		return presized[string]{bytes, c}
+	case []*string:
+		return presized[*string]{bytes, c}
+	case []int:
+		return presized[int]{bytes, c}
+	case []int64:
+		return presized[int64]{bytes, c}
+	case []time.Time:
+		return presized[time.Time]{bytes, c}
+	case []*time.Time:
+		return presized[*time.Time]{bytes, c}
+	}
+	return col
+}
+
+// presizedPlan is the encode plan of a presized: it grows the buffer and hands the
 // value to the plan of its own type.
 type presizedPlan struct{ next pgtype.EncodePlan }
 
 func (p *presizedPlan) SetNext(next pgtype.EncodePlan) { p.next = next }
 
 func (p *presizedPlan) Encode(value any, buf []byte) ([]byte, error) {
-	v := value.(presized)
-	return p.next.Encode(v.value, slices.Grow(buf, v.bytes))
+	bytes, v := value.(presizer).unwrap()
+	return p.next.Encode(v, slices.Grow(buf, bytes))
 }
 
 // tryWrapPresized is the pgtype.TryWrapEncodePlanFunc of presized, which every
 // connection's type map tries first (Open).
 func tryWrapPresized(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
-	if v, ok := value.(presized); ok {
-		return &presizedPlan{}, v.value, true
+	if p, ok := value.(presizer); ok {
+		_, v := p.unwrap()
+		return &presizedPlan{}, v, true
 	}
 	return nil, nil, false
 }
