@@ -54,6 +54,10 @@ var _ store.Store = (*Store)(nil)
 // (SQLite's default is 1,000): the background checkpoints keep it below that.
 const autoCheckpoint = 10_000
 
+// walSizeLimit is the size, in bytes, the WAL file is truncated to when it is reset
+// after a checkpoint, so that it does not keep the size of its largest burst.
+const walSizeLimit = 64 << 20
+
 // busyTimeout is how long a statement waits for another process's write lock.
 const busyTimeout = 10 * time.Second
 
@@ -148,6 +152,7 @@ func openPool(ctx context.Context, path string, conns int, readOnly bool) (*sql.
 	// before the first table).
 	q.Add("_pragma", "page_size(8192)")
 	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpoint))
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	if readOnly {
 		q.Set("_txlock", "deferred")
 		q.Set("_query_only", "1")

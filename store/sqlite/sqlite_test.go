@@ -54,6 +54,7 @@ func TestPragmas(t *testing.T) {
 		{"busy_timeout", "10000"},
 		{"temp_store", "2"}, // MEMORY: statement journals too
 		{"wal_autocheckpoint", "10000"},
+		{"journal_size_limit", "67108864"},
 		{"page_size", "8192"}, // a new database
 	}
 	for _, pool := range []struct {
@@ -107,8 +108,9 @@ func TestOldPageSize(t *testing.T) {
 }
 
 // TestCheckpointsInBackground: WAL written by the writer reaches the database file
-// without a commit checkpointing it. 20 MB of WAL is half the writer's own
-// autoCheckpoint, so only the background checkpoints can have copied it.
+// without a commit checkpointing it. 20 MB of WAL is a quarter of the writer's own
+// autoCheckpoint (10,000 pages of 8 KiB), so only the background checkpoints can
+// have copied it.
 func TestCheckpointsInBackground(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "notifyd.db")
