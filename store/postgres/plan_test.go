@@ -75,26 +75,16 @@ func TestJITOff(t *testing.T) {
 	if err := s.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit); err != nil || jit != "off" {
 		t.Errorf("SHOW jit = %q, %v; want off", jit, err)
 	}
-	for _, param := range []struct{ query, keyValue string }{
-		{"jit=on", "jit=on"},
-		{"options=-c%20jit%3Don", "options='-c jit=on'"},
-	} {
-		url := baseURL + " " + param.keyValue
-		if strings.HasPrefix(baseURL, "postgres://") || strings.HasPrefix(baseURL, "postgresql://") {
-			sep := "?"
-			if strings.Contains(baseURL, "?") {
-				sep = "&"
-			}
-			url = baseURL + sep + param.query
-		}
+	for _, param := range [][2]string{{"jit", "on"}, {"options", "-c jit=on"}} {
+		url := withParams(t, baseURL, param[0], param[1])
 		on, err := Open(t.Context(), url)
 		if err != nil {
-			t.Fatalf("Open with %s: %v", param, err)
+			t.Fatalf("Open with %s=%s: %v", param[0], param[1], err)
 		}
 		err = on.pool.QueryRow(t.Context(), "SHOW jit").Scan(&jit)
 		on.Close()
 		if err != nil || jit != "on" {
-			t.Errorf("with %s in the URL: SHOW jit = %q, %v; want on", param, jit, err)
+			t.Errorf("with %s=%s in the URL: SHOW jit = %q, %v; want on", param[0], param[1], jit, err)
 		}
 	}
 }

@@ -55,18 +55,28 @@ func run(m *testing.M) int {
 // small pool, so that many parallel tests stay under the server's max_connections.
 func testDSN(t testing.TB, dsn, schema string) string {
 	t.Helper()
-	const poolSize = "4"
+	return withParams(t, dsn, "search_path", schema, "pool_max_conns", "4")
+}
+
+// withParams returns dsn (URL or key=value form) with the parameters given as
+// key, value pairs set.
+func withParams(t testing.TB, dsn string, kv ...string) string {
+	t.Helper()
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " search_path=" + schema + " pool_max_conns=" + poolSize
+		for i := 0; i < len(kv); i += 2 {
+			dsn += " " + kv[i] + "='" + strings.ReplaceAll(kv[i+1], "'", `\'`) + "'"
+		}
+		return dsn
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatalf("%s: %v", envURL, err)
 	}
 	q := u.Query()
-	q.Set("search_path", schema)
-	q.Set("pool_max_conns", poolSize)
-	u.RawQuery = q.Encode()
+	for i := 0; i < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads + as itself
 	return u.String()
 }
 
