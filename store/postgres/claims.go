@@ -20,13 +20,16 @@ const claimCols = `key, notification_id, state, claimed_at, committed_at`
 // claim is tried again.
 func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at time.Time) (*store.SendClaim, bool, error) {
 	for range 3 {
-		tag, err := s.pool.Exec(ctx, `INSERT INTO send_claims (`+claimCols+`)
-			VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (key) DO NOTHING`,
-			key, notificationID, store.ClaimClaimed, ts(at))
+		var inserted bool
+		err := s.group.queryRow(ctx, `WITH ins AS (INSERT INTO send_claims (`+claimCols+`)
+				VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (key) DO NOTHING RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM ins)`,
+			[]any{key, notificationID, store.ClaimClaimed, ts(at)},
+			func(row pgx.Row) error { return row.Scan(&inserted) })
 		if err != nil {
 			return nil, false, fmt.Errorf("postgres: claim send %s: %w", key, mapErr(err))
 		}
-		if tag.RowsAffected() == 1 {
+		if inserted {
 			return nil, true, nil
 		}
 		c, err := scanClaim(s.pool.QueryRow(ctx,
@@ -45,13 +48,13 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 // CommitSend marks the claim of key committed (keeping the first CommittedAt if it
 // was already), stores n's outcome (status, reason, provider id, error, error code,
 // sent and updated times; its content is what was decided, and is not rewritten) and
-// records the "sent" attempt (at, n.ProviderID): one statement, so one transaction and
-// one round trip. Each part runs only if the one before it did, so a missing claim or
+// records the "sent" attempt (at, n.ProviderID): one statement, committed with those
+// of other callers waiting at the same time (group.go). Each part runs only if the one before it did, so a missing claim or
 // notification writes nothing: store.ErrNotFound.
 func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notification, at time.Time) error {
 	var claimed int
 	var exists bool
-	err := s.pool.QueryRow(ctx, `WITH c AS (
+	err := s.group.queryRow(ctx, `WITH c AS (
 			UPDATE send_claims SET state = $9, committed_at = COALESCE(committed_at, $10)
 			WHERE key = $11 AND EXISTS (SELECT 1 FROM notifications WHERE id = $8)
 			RETURNING 1),
@@ -62,8 +65,9 @@ func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notificatio
 		a AS (INSERT INTO notification_attempts (`+attemptCols+`)
 			SELECT id, $10, 'sent', '', '', $3 FROM n)
 		SELECT (SELECT count(*) FROM c), EXISTS (SELECT 1 FROM notifications WHERE id = $8)`,
-		n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt), ts(orNow(n.UpdatedAt)), n.ID,
-		store.ClaimCommitted, ts(at), key).Scan(&claimed, &exists)
+		[]any{n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt), ts(orNow(n.UpdatedAt)), n.ID,
+			store.ClaimCommitted, ts(at), key},
+		func(row pgx.Row) error { return row.Scan(&claimed, &exists) })
 	switch {
 	case err != nil:
 	case !exists:

@@ -29,11 +29,14 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 	if status == "" {
 		status = store.EventReceived
 	}
-	// One statement, outside a transaction: the insert, or else the stored row. Under
+	// One statement, grouped with others (group.go): the insert, or else the stored
+	// row. Under
 	// READ COMMITTED an insert racing another of the same key waits for it and then
 	// does nothing, and the statement's snapshot cannot see the winner: then no row
 	// comes back and a second SELECT (a new snapshot) reads it.
-	row := s.pool.QueryRow(ctx, `WITH ins AS (
+	var got *store.EventRecord
+	var created bool
+	err := s.group.queryRow(ctx, `WITH ins AS (
 			INSERT INTO events (`+eventCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (source, id) DO NOTHING
@@ -42,10 +45,12 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 		UNION ALL
 		SELECT `+eventCols+`, false FROM events
 		WHERE source = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-		e.Source, e.ID, e.Type, e.OrderID, ts(e.Time), jsonArg(e.Payload), hash,
-		status, ts(orNow(e.ReceivedAt)), tsPtr(e.HandledAt), e.Outcome)
-	var created bool
-	got, err := scanEventAnd(row, &created)
+		[]any{e.Source, e.ID, e.Type, e.OrderID, ts(e.Time), jsonArg(e.Payload), hash,
+			status, ts(orNow(e.ReceivedAt)), tsPtr(e.HandledAt), e.Outcome},
+		func(row pgx.Row) (err error) {
+			got, err = scanEventAnd(row, &created)
+			return err
+		})
 	if errors.Is(err, pgx.ErrNoRows) {
 		got, err = s.GetEvent(ctx, e.Source, e.ID)
 	}

@@ -31,8 +31,9 @@ var _ store.Store = (*Store)(nil)
 
 // Store is a store.Store backed by a PostgreSQL connection pool.
 type Store struct {
-	pool *pgxpool.Pool
-	want int64 // highest embedded migration version
+	pool  *pgxpool.Pool
+	group *grouper // the hot single-statement writes, committed together
+	want  int64    // highest embedded migration version
 }
 
 // Open connects to the database at url (postgres://… or any form pgx accepts) and
@@ -70,6 +71,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	s.group = newGrouper(pool)
 	return s, nil
 }
 
@@ -94,6 +96,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool, waiting for connections in use to be released.
 func (s *Store) Close() error {
+	s.group.close()
 	s.pool.Close()
 	return nil
 }
