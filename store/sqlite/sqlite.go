@@ -71,6 +71,8 @@ type Store struct {
 	stmts  map[string]*sql.Stmt // prepared on w, by query; see prepared
 	rstmts map[string]*sql.Stmt // prepared on r, by query; see readQuery
 
+	group grouper // commits the writer's transactions together; see group.go
+
 	ckpt      *sql.DB       // the checkpointer's connection; see checkpoints
 	stopCkpt  chan struct{} // closed by Close
 	ckptDone  chan struct{} // closed when checkpoints returns
@@ -105,7 +107,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, err
 	}
-	st := &Store{w: w, r: r, want: want, ckpt: ckpt, stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
+	st := &Store{w: w, r: r, want: want, group: grouper{w: w}, ckpt: ckpt, stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
 	go st.checkpoints(checkpointEvery)
 	return st, nil
 }
@@ -203,16 +205,10 @@ func (s *Store) Close() error {
 }
 
 // inTx runs fn in a writer transaction (BEGIN IMMEDIATE) and commits if fn succeeds.
+// Transactions that wait for the writer at the same moment are committed together
+// (group.go); fn cannot tell, except that it commits a little later.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return s.group.do(ctx, fn)
 }
 
 // exec1 runs a write statement that must touch a row: ErrNotFound when it touched none.

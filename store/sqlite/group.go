@@ -1,0 +1,173 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// Group commit. SQLite has one writer, and every write transaction of the process
+// waits for it in turn. Each COMMIT appends every page the transaction changed to the
+// WAL, so twenty small transactions that touch the same pages (a leaf of send_claims,
+// the notifications' index pages) write those pages twenty times, and each pays its
+// BEGIN and COMMIT on the writer that all the others wait for.
+//
+// The transactions waiting for the writer when it becomes free run instead as one
+// transaction, each in a savepoint of its own. One whose fn fails is rolled back to
+// its savepoint alone and its caller gets its error; the others commit together, and
+// each caller returns only once that COMMIT is done. A transaction waiting alone runs
+// as before, without a savepoint. If the shared transaction itself is lost (an
+// interrupted statement, a full disk: SQLite then rolls back the whole transaction),
+// every caller whose fn had run gets the error, as if its own transaction had failed,
+// and those not yet run are run afterwards, each alone.
+//
+// The caller that finds the writer free leads: it runs the group that holds its own
+// transaction, then hands the writer to the first caller still waiting, which leads
+// the next group. No goroutine is kept for this.
+
+// maxGroup bounds the transactions of one group.
+const maxGroup = 64
+
+type txReq struct {
+	ctx  context.Context
+	fn   func(*sql.Tx) error
+	err  error
+	lead bool          // handed the writer: run the next group
+	done chan struct{} // closed once err is final, or lead is set
+}
+
+type grouper struct {
+	w     *sql.DB
+	mu    sync.Mutex
+	queue []*txReq
+	busy  bool // a leader is running groups
+	// onRun, if set (tests), is told the size of each group before it runs.
+	onRun func(n int)
+}
+
+// do runs fn in a writer transaction, committed with the others waiting beside it.
+func (g *grouper) do(ctx context.Context, fn func(*sql.Tx) error) error {
+	r := &txReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, r)
+	if g.busy {
+		g.mu.Unlock()
+		<-r.done
+		if !r.lead {
+			return r.err
+		}
+	} else {
+		g.busy = true
+		g.mu.Unlock()
+	}
+	g.lead()
+	return r.err
+}
+
+// lead runs the group at the head of the queue (the leader's own transaction is its
+// first), then hands the writer on.
+func (g *grouper) lead() {
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	batch := g.queue[:n:n]
+	g.queue = g.queue[n:]
+	g.mu.Unlock()
+
+	g.run(batch)
+
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		next := g.queue[0]
+		next.lead = true
+		close(next.done)
+	} else {
+		g.busy = false
+		g.queue = nil
+	}
+	g.mu.Unlock()
+}
+
+// run runs batch and sets each transaction's outcome.
+func (g *grouper) run(batch []*txReq) {
+	if g.onRun != nil {
+		g.onRun(len(batch))
+	}
+	if len(batch) == 1 {
+		batch[0].err = g.alone(batch[0])
+	} else {
+		g.together(batch)
+	}
+	for _, r := range batch {
+		if !r.lead {
+			close(r.done)
+		}
+	}
+}
+
+// alone runs r in a transaction of its own.
+func (g *grouper) alone(r *txReq) error {
+	tx, err := g.w.BeginTx(r.ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := r.fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// together runs batch as one transaction, each in a savepoint.
+func (g *grouper) together(batch []*txReq) {
+	// Not a caller's context: one caller giving up must not roll back the others.
+	tx, err := g.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, r := range batch {
+			r.err = err
+		}
+		return
+	}
+	for i, r := range batch {
+		if r.err = r.ctx.Err(); r.err != nil {
+			continue
+		}
+		if err := savepoint(tx, r); err != nil {
+			_ = tx.Rollback()
+			lost := fmt.Errorf("sqlite: the transaction was rolled back with others it was committed with: %w", err)
+			for _, done := range batch[:i+1] {
+				if done.err == nil {
+					done.err = lost
+				}
+			}
+			for _, rest := range batch[i+1:] {
+				rest.err = g.alone(rest)
+			}
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, r := range batch {
+			if r.err == nil {
+				r.err = err
+			}
+		}
+	}
+}
+
+// savepoint runs r's fn inside a savepoint of tx and sets r.err to fn's error, after
+// undoing fn's writes if it failed. It returns an error only when the savepoint
+// itself fails: then SQLite has rolled back the whole transaction.
+func savepoint(tx *sql.Tx, r *txReq) error {
+	if _, err := tx.Exec(`SAVEPOINT grouped`); err != nil {
+		return err
+	}
+	if r.err = r.fn(tx); r.err != nil {
+		if _, err := tx.Exec(`ROLLBACK TO grouped`); err != nil {
+			return fmt.Errorf("%w (after: %w)", err, r.err)
+		}
+	}
+	// RELEASE fails, too, when the transaction is gone (an error fn did not return).
+	_, err := tx.Exec(`RELEASE grouped`)
+	return err
+}

@@ -1,0 +1,189 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// groupLog makes a table without a key, so that a write that ran twice shows.
+func groupLog(t *testing.T, s *Store) {
+	t.Helper()
+	if _, err := s.w.ExecContext(t.Context(), `CREATE TABLE group_log (v INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func logged(t *testing.T, s *Store) []int {
+	t.Helper()
+	rows, err := s.w.QueryContext(t.Context(), `SELECT v FROM group_log ORDER BY v`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// logTx is a transaction that inserts the values vs.
+func logTx(ctx context.Context, vs ...int) *txReq {
+	return &txReq{ctx: ctx, done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+		for _, v := range vs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (?)`, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// A transaction that fails in a group is undone alone: the writes it made before
+// failing are gone, its caller gets its error, and the others commit once.
+func TestGroupFailureIsUndoneAlone(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	ctx := t.Context()
+	boom := errors.New("boom")
+	failing := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (99)`); err != nil {
+			return err
+		}
+		return boom
+	}}
+	batch := []*txReq{logTx(ctx, 1), failing, logTx(ctx, 2, 3)}
+	s.group.run(batch)
+	for i, r := range batch {
+		<-r.done
+		if r == failing && !errors.Is(r.err, boom) || r != failing && r.err != nil {
+			t.Errorf("transaction %d: %v", i, r.err)
+		}
+	}
+	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("group_log holds %v; want [1 2 3]", got)
+	}
+}
+
+// When SQLite rolls back the shared transaction (here the fn ends it itself, as an
+// interrupted statement or a full disk would), the callers whose writes were lost
+// get an error and those not yet run still run, each alone.
+func TestGroupLostTransaction(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	ctx := t.Context()
+	killer := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (50)`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `ROLLBACK`)
+		return err // nil: the loss shows only at the savepoint's release
+	}}
+	first, last := logTx(ctx, 1), logTx(ctx, 2)
+	batch := []*txReq{first, killer, last}
+	s.group.run(batch)
+	for _, r := range batch {
+		<-r.done
+	}
+	if first.err == nil || killer.err == nil {
+		t.Errorf("the rolled-back transactions reported %v and %v; want errors", first.err, killer.err)
+	}
+	if last.err != nil {
+		t.Errorf("the transaction after the loss: %v; want it run alone", last.err)
+	}
+	if got := logged(t, s); !slices.Equal(got, []int{2}) {
+		t.Errorf("group_log holds %v; want [2]", got)
+	}
+	// The writer is usable afterwards.
+	if err := s.inTx(ctx, logTx(ctx, 3).fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A caller whose context ended before its turn writes nothing; the others commit.
+func TestGroupCanceledCaller(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	gone := logTx(canceled, 7)
+	batch := []*txReq{logTx(t.Context(), 1), gone, logTx(t.Context(), 2)}
+	s.group.run(batch)
+	for _, r := range batch {
+		<-r.done
+	}
+	if !errors.Is(gone.err, context.Canceled) || batch[0].err != nil || batch[2].err != nil {
+		t.Errorf("errors %v, %v, %v", batch[0].err, gone.err, batch[2].err)
+	}
+	if got := logged(t, s); !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("group_log holds %v; want [1 2]", got)
+	}
+}
+
+// Many callers at once through inTx: each commits once, in fewer groups than
+// transactions, and the writer is handed on until nobody waits.
+func TestGroupConcurrentCallers(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	var mu sync.Mutex
+	groups, largest := 0, 0
+	s.group.onRun = func(n int) {
+		mu.Lock()
+		groups++
+		largest = max(largest, n)
+		mu.Unlock()
+	}
+	const n = 300
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.inTx(t.Context(), func(tx *sql.Tx) error {
+				if i%10 == 9 {
+					if _, err := tx.Exec(`INSERT INTO group_log (v) VALUES (?)`, -i); err != nil {
+						return err
+					}
+					return fmt.Errorf("fail %d", i)
+				}
+				_, err := tx.Exec(`INSERT INTO group_log (v) VALUES (?)`, i)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	var want []int
+	for i := range n {
+		switch {
+		case i%10 == 9 && (errs[i] == nil || errs[i].Error() != fmt.Sprintf("fail %d", i)):
+			t.Errorf("transaction %d: err %v, want its own", i, errs[i])
+		case i%10 != 9 && errs[i] != nil:
+			t.Errorf("transaction %d: %v", i, errs[i])
+		case i%10 != 9:
+			want = append(want, i)
+		}
+	}
+	if got := logged(t, s); !slices.Equal(got, want) {
+		t.Errorf("group_log holds %d values; want the %d that succeeded, once each", len(got), len(want))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if groups >= n || largest < 2 {
+		t.Errorf("%d groups for %d transactions, the largest %d: nothing was grouped", groups, n, largest)
+	}
+	s.group.mu.Lock()
+	busy, waiting := s.group.busy, len(s.group.queue)
+	s.group.mu.Unlock()
+	if busy || waiting != 0 {
+		t.Errorf("after the last caller: busy %v, %d waiting", busy, waiting)
+	}
+	t.Logf("%d transactions in %d groups, the largest %d", n, groups, largest)
+}
