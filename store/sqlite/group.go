@@ -30,11 +30,12 @@ import (
 const maxGroup = 64
 
 type txReq struct {
-	ctx  context.Context
-	fn   func(*sql.Tx) error
-	err  error
-	lead bool          // handed the writer: run the next group
-	done chan struct{} // closed once err is final, or lead is set
+	ctx   context.Context
+	fn    func(*sql.Tx) error
+	alone bool // never grouped (see doAlone)
+	err   error
+	lead  bool          // handed the writer: run the next group
+	done  chan struct{} // closed once err is final, or lead is set
 }
 
 type grouper struct {
@@ -42,13 +43,28 @@ type grouper struct {
 	mu    sync.Mutex
 	queue []*txReq
 	busy  bool // a leader is running groups
-	// onRun, if set (tests), is told the size of each group before it runs.
-	onRun func(n int)
+	// onRun, if set (tests), is shown each group before it runs.
+	onRun func(batch []*txReq)
 }
 
 // do runs fn in a writer transaction, committed with the others waiting beside it.
 func (g *grouper) do(ctx context.Context, fn func(*sql.Tx) error) error {
-	r := &txReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	return g.enter(&txReq{ctx: ctx, fn: fn, done: make(chan struct{})})
+}
+
+// doAlone runs fn in a writer transaction of its own, in its turn. It is for large
+// transactions (a restock's allocation, a batch of a thousand notifications): inside
+// a savepoint SQLite journals the pages a transaction changes, and at the end of each
+// statement walks that journal (memjrnlTruncate), so a transaction of a thousand
+// statements costs the square of its size there. Grouped, a restock took five times
+// as long.
+func (g *grouper) doAlone(ctx context.Context, fn func(*sql.Tx) error) error {
+	return g.enter(&txReq{ctx: ctx, fn: fn, alone: true, done: make(chan struct{})})
+}
+
+// enter queues r and waits for its outcome, leading if the writer is free or is
+// handed over.
+func (g *grouper) enter(r *txReq) error {
 	g.mu.Lock()
 	g.queue = append(g.queue, r)
 	if g.busy {
@@ -69,7 +85,10 @@ func (g *grouper) do(ctx context.Context, fn func(*sql.Tx) error) error {
 // first), then hands the writer on.
 func (g *grouper) lead() {
 	g.mu.Lock()
-	n := min(len(g.queue), maxGroup)
+	n := 1 // the head, alone or not
+	for n < len(g.queue) && n < maxGroup && !g.queue[0].alone && !g.queue[n].alone {
+		n++
+	}
 	batch := g.queue[:n:n]
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
@@ -91,7 +110,7 @@ func (g *grouper) lead() {
 // run runs batch and sets each transaction's outcome.
 func (g *grouper) run(batch []*txReq) {
 	if g.onRun != nil {
-		g.onRun(len(batch))
+		g.onRun(batch)
 	}
 	if len(batch) == 1 {
 		batch[0].err = g.alone(batch[0])

@@ -129,25 +129,36 @@ func TestGroupCanceledCaller(t *testing.T) {
 	}
 }
 
-// Many callers at once through inTx: each commits once, in fewer groups than
-// transactions, and the writer is handed on until nobody waits.
+// Many callers at once through inTx and inTxAlone: each commits once, in fewer
+// groups than transactions, those of inTxAlone never with others, and the writer is
+// handed on until nobody waits.
 func TestGroupConcurrentCallers(t *testing.T) {
 	s := openTest(t)
 	groupLog(t, s)
 	var mu sync.Mutex
 	groups, largest := 0, 0
-	s.group.onRun = func(n int) {
+	aloneGrouped := 0
+	s.group.onRun = func(batch []*txReq) {
 		mu.Lock()
 		groups++
-		largest = max(largest, n)
+		largest = max(largest, len(batch))
+		for _, r := range batch {
+			if r.alone && len(batch) > 1 {
+				aloneGrouped++
+			}
+		}
 		mu.Unlock()
 	}
 	const n = 300
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		run := s.inTx
+		if i%7 == 3 {
+			run = s.inTxAlone
+		}
 		wg.Go(func() {
-			errs[i] = s.inTx(t.Context(), func(tx *sql.Tx) error {
+			errs[i] = run(t.Context(), func(tx *sql.Tx) error {
 				if i%10 == 9 {
 					if _, err := tx.Exec(`INSERT INTO group_log (v) VALUES (?)`, -i); err != nil {
 						return err
@@ -176,6 +187,9 @@ func TestGroupConcurrentCallers(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	if aloneGrouped > 0 {
+		t.Errorf("%d transactions run with inTxAlone were grouped with others", aloneGrouped)
+	}
 	if groups >= n || largest < 2 {
 		t.Errorf("%d groups for %d transactions, the largest %d: nothing was grouped", groups, n, largest)
 	}

@@ -211,6 +211,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.group.do(ctx, fn)
 }
 
+// inTxAlone is inTx for a large transaction, which is never grouped (group.go).
+func (s *Store) inTxAlone(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.group.doAlone(ctx, fn)
+}
+
 // exec1 runs a write statement that must touch a row: ErrNotFound when it touched none.
 func (s *Store) exec1(ctx context.Context, query string, args ...any) error {
 	res, err := s.w.ExecContext(ctx, query, args...)

@@ -41,6 +41,10 @@ var commitQueries = []string{insertOrder, updateOrderCAS, checkOrderCAS, deleteL
 	insertAlloc, createReturning, notificationBy, upsertPending, deletePending, handleEvent,
 	upsertOffer, insertDelivery}
 
+// maxGroupedRows is the most rows a CommitEvent commits grouped with others (an
+// event's handful); a larger one (a restock batch) commits alone (group.go).
+const maxGroupedRows = 32
+
 // CommitEvent writes everything one handled event changes in one BEGIN IMMEDIATE
 // transaction, in this order: the event's status (store.ErrNotFound if the event is
 // absent; skipped with c.LeaveStatus), the orders with compare-and-set on Version (store.ErrConflict when one
@@ -54,7 +58,11 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 		return nil, fmt.Errorf("sqlite: commit event %s/%s: %w", c.Source, c.ID, err)
 	}
 	var out []*store.Notification
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	run := s.inTx
+	if len(c.Orders)+len(c.Checked)+len(c.Notifications)+len(c.Allocations) > maxGroupedRows {
+		run = s.inTxAlone
+	}
+	err = run(ctx, func(tx *sql.Tx) error {
 		ct := commitTx{ctx: ctx, tx: tx, stmts: stmts}
 		var err error
 		out, err = ct.commit(c)
