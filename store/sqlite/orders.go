@@ -40,21 +40,40 @@ func lineArgs(o *store.Order, i int) []any {
 
 // GetOrder returns an order with its lines in the order they were saved; store.ErrNotFound if absent.
 func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
+	// Prepared once on the reader pool; tx.StmtContext reuses each connection's.
+	s.stmtMu.Lock()
+	orderSt, err := prepareOnce(ctx, s.r, &s.rstmts, selectOrder)
+	var linesSt *sql.Stmt
+	if err == nil {
+		linesSt, err = prepareOnce(ctx, s.r, &s.rstmts, selectLines)
+	}
+	s.stmtMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	o, err := scanOrder(tx.QueryRowContext(ctx,
-		`SELECT `+orderCols+` FROM orders WHERE id = ?`, id))
+	o, err := scanOrder(tx.StmtContext(ctx, orderSt).QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get order %s: %w", id, mapErr(err))
 	}
-	if o.Lines, err = getLines(ctx, tx, id); err != nil {
+	rows, err := tx.StmtContext(ctx, linesSt).QueryContext(ctx, id)
+	if err == nil {
+		o.Lines, err = scanLines(rows)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
 	}
 	return o, nil
 }
+
+const (
+	selectOrder = `SELECT ` + orderCols + ` FROM orders WHERE id = ?`
+	selectLines = `SELECT ` + lineCols + ` FROM order_lines WHERE order_id = ? ORDER BY position`
+)
 
 func scanOrder(row scanner) (*store.Order, error) {
 	var o store.Order
@@ -70,12 +89,8 @@ func scanOrder(row scanner) (*store.Order, error) {
 	return &o, nil
 }
 
-func getLines(ctx context.Context, tx *sql.Tx, orderID string) ([]store.OrderLine, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+lineCols+` FROM order_lines
-		WHERE order_id = ? ORDER BY position`, orderID)
-	if err != nil {
-		return nil, err
-	}
+// scanLines reads and closes rows of lineCols.
+func scanLines(rows *sql.Rows) ([]store.OrderLine, error) {
 	defer rows.Close()
 	var lines []store.OrderLine
 	for rows.Next() {
