@@ -25,7 +25,7 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 				VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (key) DO NOTHING RETURNING 1)
 			SELECT EXISTS (SELECT 1 FROM ins)`,
 			[]any{key, notificationID, store.ClaimClaimed, ts(at)},
-			func(row pgx.Row) error { return row.Scan(&inserted) })
+			func(row pgx.Row) error { inserted = false; return row.Scan(&inserted) })
 		if err != nil {
 			return nil, false, fmt.Errorf("postgres: claim send %s: %w", key, mapErr(err))
 		}
@@ -67,7 +67,7 @@ func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notificatio
 		SELECT (SELECT count(*) FROM c), EXISTS (SELECT 1 FROM notifications WHERE id = $8)`,
 		[]any{n.Status, n.Reason, n.ProviderID, n.Error, n.ErrorCode, tsPtr(n.SentAt), ts(orNow(n.UpdatedAt)), n.ID,
 			store.ClaimCommitted, ts(at), key},
-		func(row pgx.Row) error { return row.Scan(&claimed, &exists) })
+		func(row pgx.Row) error { claimed, exists = 0, false; return row.Scan(&claimed, &exists) })
 	switch {
 	case err != nil:
 	case !exists:

@@ -48,6 +48,7 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 		[]any{e.Source, e.ID, e.Type, e.OrderID, ts(e.Time), jsonArg(e.Payload), hash,
 			status, ts(orNow(e.ReceivedAt)), tsPtr(e.HandledAt), e.Outcome},
 		func(row pgx.Row) (err error) {
+			created = false // Scan sets nothing when no row comes back
 			got, err = scanEventAnd(row, &created)
 			return err
 		})

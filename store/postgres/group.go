@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,9 +34,15 @@ const maxGroup = 64
 // pipeline waiting for a lock does not hold up every other write.
 const groupRunners = 3
 
+// groupTimeout bounds one pipeline (and each statement run alone after it): a
+// statement blocked on a lock must not hold a runner, and the callers behind it,
+// for ever. It is longer than any of these statements takes.
+const groupTimeout = 30 * time.Second
+
 // groupStmt is one statement waiting for its pipeline. scan reads its single result
-// row; it may be called twice (the pipeline's attempt, then the statement alone) and
-// must overwrite what it read.
+// row with row.Scan. It may be called twice (the pipeline's attempt, rolled back,
+// then the statement alone), so it must first reset everything it sets: Scan writes
+// nothing when there is no row.
 type groupStmt struct {
 	sql  string
 	args []any
@@ -48,8 +56,11 @@ type grouper struct {
 	stop chan struct{}
 	once sync.Once
 	wg   sync.WaitGroup
-	// onRun, if set (tests), is told the size of each pipeline before it runs.
-	onRun func(n int)
+	// onRun, if set (tests), is told the size of each pipeline before it runs;
+	// beforeRerun, if set, is called between a failed pipeline and its statements'
+	// runs alone.
+	onRun       func(n int)
+	beforeRerun func()
 }
 
 var errClosed = errors.New("postgres: store closed")
@@ -72,6 +83,9 @@ func (g *grouper) close() {
 // whose ctx ends stops waiting; its statement may still commit, as a statement whose
 // answer was lost on the way back can.
 func (g *grouper) queryRow(ctx context.Context, sql string, args []any, scan func(pgx.Row) error) error {
+	if err := ctx.Err(); err != nil {
+		return err // not sent: select below would pick at random between the two
+	}
 	st := &groupStmt{sql: sql, args: args, scan: scan, done: make(chan error, 1)}
 	select {
 	case g.in <- st:
@@ -111,11 +125,13 @@ func (g *grouper) loop() {
 }
 
 // run sends batch as one pipeline. If a statement in it fails on the server, the
-// pipeline's transaction is rolled back as a whole, and each statement runs again
-// alone, so that each caller gets its own statement's outcome.
+// pipeline's transaction is rolled back as a whole; if the pipeline failed before it
+// was sent, nothing ran. Either way each statement then runs alone, so that each
+// caller gets its own statement's outcome.
 func (g *grouper) run(batch []*groupStmt) {
 	// Not the callers' contexts: one caller giving up must not fail the others.
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
 	if g.onRun != nil {
 		g.onRun(len(batch))
 	}
@@ -126,13 +142,14 @@ func (g *grouper) run(batch []*groupStmt) {
 		}
 		br := g.pool.SendBatch(ctx, b)
 		errs := make([]error, len(batch))
-		rolledBack := false
+		rerun := false
 		for i, st := range batch {
-			errs[i] = st.scan(br.QueryRow())
-			rolledBack = rolledBack || isServerError(errs[i])
+			errs[i] = scanRow(st, br.QueryRow())
+			rerun = rerun || isServerError(errs[i]) || pgconn.SafeToRetry(errs[i])
 		}
 		cerr := br.Close()
-		if !rolledBack && !isServerError(cerr) {
+		rerun = rerun || isServerError(cerr) || pgconn.SafeToRetry(cerr)
+		if !rerun {
 			for i, st := range batch {
 				if errs[i] == nil && cerr != nil {
 					// The connection failed at the end: whether the pipeline
@@ -143,10 +160,41 @@ func (g *grouper) run(batch []*groupStmt) {
 			}
 			return
 		}
+		if g.beforeRerun != nil {
+			g.beforeRerun()
+		}
 	}
 	for _, st := range batch {
-		st.done <- st.scan(g.pool.QueryRow(ctx, st.sql, st.args...))
+		ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+		st.done <- scanRow(st, g.pool.QueryRow(ctx, st.sql, st.args...))
+		cancel()
 	}
+}
+
+// scanRow calls st.scan on row and makes sure row is read exactly once, whatever
+// scan does (a pool row holds its connection until it is scanned; a pipeline's rows
+// must be read in order). A panic in scan is st's error, not the runner's end.
+func scanRow(st *groupStmt, row pgx.Row) (err error) {
+	r := &onceRow{Row: row}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("postgres: reading the result of %q: panic: %v", st.sql, p)
+		}
+		if !r.scanned {
+			_ = row.Scan() // releases the row; its error is not the caller's
+		}
+	}()
+	return st.scan(r)
+}
+
+type onceRow struct {
+	pgx.Row
+	scanned bool
+}
+
+func (r *onceRow) Scan(dest ...any) error {
+	r.scanned = true
+	return r.Row.Scan(dest...)
 }
 
 // isServerError reports whether err is the server's refusal of a statement, which

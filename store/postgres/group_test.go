@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/notifyd/notifyd/store"
 )
 
 // groupLog makes a table without a key, so that a statement that ran twice shows.
@@ -154,5 +158,100 @@ func TestGroupCanceledAndClosed(t *testing.T) {
 	s.group.close()
 	if err := s.group.queryRow(t.Context(), `SELECT 1`, nil, func(pgx.Row) error { return nil }); !errors.Is(err, errClosed) {
 		t.Errorf("closed store: err %v, want errClosed", err)
+	}
+}
+
+// A statement whose pipeline was rolled back runs again alone and reads only what that
+// run returns. Here another worker records the same event between the two: the
+// rerun's insert does nothing, and RecordEvent must say it did not create the event
+// (before the fix it kept "created" from the rolled-back attempt, and the event would
+// have been handled twice).
+func TestGroupRerunReadsAfresh(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A grouper without runners: the test takes the statements and forms the pipeline.
+	s.group.close()
+	g := &grouper{pool: s.pool, in: make(chan *groupStmt), stop: make(chan struct{})}
+	s.group = g
+	// The other worker's insert is in progress when the rerun starts and commits while
+	// the rerun waits for it: the rerun's insert then does nothing, and its snapshot
+	// does not show the other row either (RecordEvent's no-row path).
+	committed := make(chan struct{})
+	g.beforeRerun = func() {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			t.Error(err)
+			close(committed)
+			return
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventCols+`)
+			VALUES ('shop', 'e1', 'theirs', 'o1', now(), '{}', 'h', 'received', now(), NULL, '')`); err != nil {
+			t.Error(err)
+		}
+		go func() {
+			defer close(committed)
+			for range 2000 { // until the rerun waits for this transaction's row lock
+				var waiting bool
+				err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+					WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO events%')`).Scan(&waiting)
+				if err != nil || waiting {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	type result struct {
+		rec     *store.EventRecord
+		created bool
+		err     error
+	}
+	res := make(chan result, 1)
+	go func() {
+		rec, created, err := s.RecordEvent(ctx, &store.EventRecord{Source: "shop", ID: "e1", Type: "ours",
+			OrderID: "o1", Time: time.Now(), Payload: []byte(`{}`), Status: store.EventReceived})
+		res <- result{rec, created, err}
+	}()
+	record := <-g.in
+	refused := &groupStmt{sql: `SELECT 1 / $1::int`, args: []any{0},
+		scan: func(row pgx.Row) error { var v int; return row.Scan(&v) }, done: make(chan error, 1)}
+	g.run([]*groupStmt{record, refused})
+
+	r := <-res
+	<-committed
+	switch {
+	case r.err != nil:
+		t.Fatalf("RecordEvent: %v", r.err)
+	case r.created || r.rec.Type != "theirs":
+		t.Errorf("RecordEvent: created %v, type %q; want false and the other worker's record", r.created, r.rec.Type)
+	}
+	if err := <-refused.done; err == nil {
+		t.Error("the refused statement reported no error")
+	}
+}
+
+// A scan that never reads its row (or panics) does not keep the row's connection:
+// the pool can still be closed, and the runner lives on.
+func TestGroupScanWithoutRead(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	for range 6 { // more than the test pool's 4 connections
+		if err := s.group.queryRow(ctx, `SELECT 1`, nil, func(pgx.Row) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.group.queryRow(ctx, `SELECT 1`, nil, func(pgx.Row) error { panic("boom") })
+	if err == nil || !strings.Contains(err.Error(), "panic: boom") {
+		t.Errorf("panicking scan: err %v", err)
+	}
+	var v int
+	if err := s.group.queryRow(ctx, `SELECT 2`, nil, func(row pgx.Row) error { return row.Scan(&v) }); err != nil || v != 2 {
+		t.Errorf("after them: %d, %v", v, err)
 	}
 }
