@@ -36,7 +36,7 @@ func (s *Store) ClaimSend(ctx context.Context, key, notificationID string, at ti
 		return nil, false, fmt.Errorf("sqlite: claim send %s: %w", key, err)
 	}
 	var existing *store.SendClaim
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, stmts[insertClaim]).ExecContext(ctx,
 			key, notificationID, store.ClaimClaimed, fmtTime(at))
 		if err := exactlyOne(res, err, errExists); !errors.Is(err, errExists) {
@@ -63,7 +63,7 @@ func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notificatio
 	if err != nil {
 		return fmt.Errorf("sqlite: commit send %s: %w", key, err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, stmts[commitClaim]).ExecContext(ctx,
 			store.ClaimCommitted, fmtTime(at), key)
 		if err := exactlyOne(res, err, store.ErrNotFound); err != nil {
@@ -88,7 +88,7 @@ func (s *Store) CommitSend(ctx context.Context, key string, n *store.Notificatio
 // is committed (the message went out: it must not be sent again), store.ErrNotFound if
 // there is no claim.
 func (s *Store) ReleaseSend(ctx context.Context, key string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM send_claims WHERE key = ? AND state = ?`,
 			key, store.ClaimClaimed)
 		if err := exactlyOne(res, err, errExists); !errors.Is(err, errExists) {

@@ -45,7 +45,7 @@ func (s *Store) RecordEvent(ctx context.Context, e *store.EventRecord) (*store.E
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: record event %s/%s: %w", e.Source, e.ID, err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, stmts[insertEvent]).ExecContext(ctx,
 			e.Source, e.ID, e.Type, e.OrderID, fmtTime(e.Time), jsonArg(e.Payload), hash,
 			status, fmtTime(orNow(e.ReceivedAt)), fmtTimePtr(e.HandledAt), e.Outcome)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"sync"
 )
 
@@ -17,10 +18,12 @@ import (
 // transaction, each in a savepoint of its own. One whose fn fails is rolled back to
 // its savepoint alone and its caller gets its error; the others commit together, and
 // each caller returns only once that COMMIT is done. A transaction waiting alone runs
-// as before, without a savepoint. If the shared transaction itself is lost (an
-// interrupted statement, a full disk: SQLite then rolls back the whole transaction),
-// every caller whose fn had run gets the error, as if its own transaction had failed,
-// and those not yet run are run afterwards, each alone.
+// as before, without a savepoint. A caller whose context ends before its turn writes
+// nothing; once its turn has come its fn runs with a context that is not canceled,
+// since SQLite answers a statement interrupted inside a transaction by rolling back
+// the whole transaction. If the shared transaction is lost all the same (a full disk,
+// an I/O error), every caller whose fn had run gets the error, as if its own
+// transaction had failed, and those not yet run are run afterwards, each alone.
 //
 // The caller that finds the writer free leads: it runs the group that holds its own
 // transaction, then hands the writer to the first caller still waiting, which leads
@@ -31,7 +34,7 @@ const maxGroup = 64
 
 type txReq struct {
 	ctx   context.Context
-	fn    func(*sql.Tx) error
+	fn    func(context.Context, *sql.Tx) error
 	alone bool // never grouped (see doAlone)
 	err   error
 	lead  bool          // handed the writer: run the next group
@@ -48,7 +51,7 @@ type grouper struct {
 }
 
 // do runs fn in a writer transaction, committed with the others waiting beside it.
-func (g *grouper) do(ctx context.Context, fn func(*sql.Tx) error) error {
+func (g *grouper) do(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	return g.enter(&txReq{ctx: ctx, fn: fn, done: make(chan struct{})})
 }
 
@@ -58,7 +61,7 @@ func (g *grouper) do(ctx context.Context, fn func(*sql.Tx) error) error {
 // statement walks that journal (memjrnlTruncate), so a transaction of a thousand
 // statements costs the square of its size there. Grouped, a restock took five times
 // as long.
-func (g *grouper) doAlone(ctx context.Context, fn func(*sql.Tx) error) error {
+func (g *grouper) doAlone(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	return g.enter(&txReq{ctx: ctx, fn: fn, alone: true, done: make(chan struct{})})
 }
 
@@ -130,11 +133,22 @@ func (g *grouper) alone(r *txReq) error {
 	if err != nil {
 		return err
 	}
-	if err := r.fn(tx); err != nil {
+	if err := call(r.fn, r.ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	return tx.Commit()
+}
+
+// call runs fn; a panic in it is its error. fn runs on the leader's goroutine, and a
+// panic there would leave the writer taken and every later caller waiting.
+func call(fn func(context.Context, *sql.Tx) error, ctx context.Context, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: panic in a write transaction: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return fn(ctx, tx)
 }
 
 // together runs batch as one transaction, each in a savepoint.
@@ -181,7 +195,10 @@ func savepoint(tx *sql.Tx, r *txReq) error {
 	if _, err := tx.Exec(`SAVEPOINT grouped`); err != nil {
 		return err
 	}
-	if r.err = r.fn(tx); r.err != nil {
+	// Once its turn has come, r's writes run to the end whatever happens to r.ctx:
+	// SQLite answers a statement interrupted inside a transaction by rolling back the
+	// whole transaction, the other callers' writes with it.
+	if r.err = call(r.fn, context.WithoutCancel(r.ctx), tx); r.err != nil {
 		if _, err := tx.Exec(`ROLLBACK TO grouped`); err != nil {
 			return fmt.Errorf("%w (after: %w)", err, r.err)
 		}

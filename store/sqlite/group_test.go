@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -38,7 +39,7 @@ func logged(t *testing.T, s *Store) []int {
 
 // logTx is a transaction that inserts the values vs.
 func logTx(ctx context.Context, vs ...int) *txReq {
-	return &txReq{ctx: ctx, done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+	return &txReq{ctx: ctx, done: make(chan struct{}), fn: func(ctx context.Context, tx *sql.Tx) error {
 		for _, v := range vs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (?)`, v); err != nil {
 				return err
@@ -55,7 +56,7 @@ func TestGroupFailureIsUndoneAlone(t *testing.T) {
 	groupLog(t, s)
 	ctx := t.Context()
 	boom := errors.New("boom")
-	failing := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+	failing := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (99)`); err != nil {
 			return err
 		}
@@ -81,7 +82,7 @@ func TestGroupLostTransaction(t *testing.T) {
 	s := openTest(t)
 	groupLog(t, s)
 	ctx := t.Context()
-	killer := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+	killer := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (50)`); err != nil {
 			return err
 		}
@@ -158,7 +159,7 @@ func TestGroupConcurrentCallers(t *testing.T) {
 			run = s.inTxAlone
 		}
 		wg.Go(func() {
-			errs[i] = run(t.Context(), func(tx *sql.Tx) error {
+			errs[i] = run(t.Context(), func(_ context.Context, tx *sql.Tx) error {
 				if i%10 == 9 {
 					if _, err := tx.Exec(`INSERT INTO group_log (v) VALUES (?)`, -i); err != nil {
 						return err
@@ -200,4 +201,62 @@ func TestGroupConcurrentCallers(t *testing.T) {
 		t.Errorf("after the last caller: busy %v, %d waiting", busy, waiting)
 	}
 	t.Logf("%d transactions in %d groups, the largest %d", n, groups, largest)
+}
+
+// A caller canceled once its grouped transaction's turn has come does not fail it,
+// nor roll back the others: its statements run to the end (SQLite answers a statement
+// interrupted inside a transaction by rolling back the whole transaction, the others'
+// writes with it).
+func TestGroupCancelDuringTurn(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	caller, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	during := &txReq{ctx: caller, done: make(chan struct{}), fn: func(ctx context.Context, tx *sql.Tx) error {
+		cancel() // the caller gives up while its turn runs
+		_, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (2)`)
+		return err
+	}}
+	batch := []*txReq{logTx(t.Context(), 1), during, logTx(t.Context(), 3)}
+	s.group.run(batch)
+	for i, r := range batch {
+		<-r.done
+		if r.err != nil {
+			t.Errorf("transaction %d: %v", i, r.err)
+		}
+	}
+	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("group_log holds %v; want [1 2 3]", got)
+	}
+}
+
+// A panic in a grouped transaction is its caller's error; the others commit and the
+// writer is free afterwards.
+func TestGroupPanic(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	ctx := t.Context()
+	panics := &txReq{ctx: ctx, done: make(chan struct{}), fn: func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (99)`); err != nil {
+			return err
+		}
+		panic("boom")
+	}}
+	batch := []*txReq{logTx(ctx, 1), panics, logTx(ctx, 2)}
+	s.group.run(batch)
+	for _, r := range batch {
+		<-r.done
+	}
+	if panics.err == nil || !strings.Contains(panics.err.Error(), "panic") || batch[0].err != nil || batch[2].err != nil {
+		t.Errorf("errors %v, %v, %v", batch[0].err, panics.err, batch[2].err)
+	}
+	if err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { panic("alone") }); err == nil {
+		t.Error("a panic alone: no error")
+	}
+	if err := s.inTx(ctx, logTx(ctx, 3).fn); err != nil {
+		t.Fatal(err)
+	}
+	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("group_log holds %v; want [1 2 3]", got)
+	}
 }

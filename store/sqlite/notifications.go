@@ -68,7 +68,7 @@ func (s *Store) CreateNotification(ctx context.Context, n *store.Notification) (
 		got   *store.Notification
 		isNew bool
 	)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insertNotification, args...)
 		if err != nil {
 			return err

@@ -190,7 +190,7 @@ func (p prefixed) Scan(dest ...any) error {
 // CreatedAt is kept from the first save (now when zero); UpdatedAt defaults to now.
 // It stores o.Version as given without checking it: compare-and-set is CommitEvent's.
 func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, insertOrder+`
 			ON CONFLICT (id) DO UPDATE SET brand = excluded.brand, number = excluded.number,
 				placed_at = excluded.placed_at, state = excluded.state,

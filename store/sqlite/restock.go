@@ -61,7 +61,7 @@ func (s *Store) AllocateRestock(ctx context.Context, restockSource, restockID, b
 		return nil, fmt.Errorf("sqlite: allocate restock %s/%s: %w", restockSource, restockID, err)
 	}
 	var out []store.Allocation
-	err = s.inTxAlone(ctx, func(tx *sql.Tx) error {
+	err = s.inTxAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		stmt := func(q string) *sql.Stmt { return tx.StmtContext(ctx, stmts[q]) }
 		var err error
 		out, err = queryAllocations(ctx, stmt(allocationsOf), restockSource, restockID)

@@ -206,13 +206,15 @@ func (s *Store) Close() error {
 
 // inTx runs fn in a writer transaction (BEGIN IMMEDIATE) and commits if fn succeeds.
 // Transactions that wait for the writer at the same moment are committed together
-// (group.go); fn cannot tell, except that it commits a little later.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// (group.go); fn cannot tell, except that it commits a little later. fn must use the
+// context it is given, not ctx: grouped, it is not canceled with ctx once fn runs
+// (one caller's cancellation would roll back the others' writes).
+func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	return s.group.do(ctx, fn)
 }
 
 // inTxAlone is inTx for a large transaction, which is never grouped (group.go).
-func (s *Store) inTxAlone(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTxAlone(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	return s.group.doAlone(ctx, fn)
 }
 

@@ -62,7 +62,7 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 	if len(c.Orders)+len(c.Checked)+len(c.Notifications)+len(c.Allocations) > maxGroupedRows {
 		run = s.inTxAlone
 	}
-	err = run(ctx, func(tx *sql.Tx) error {
+	err = run(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		ct := commitTx{ctx: ctx, tx: tx, stmts: stmts}
 		var err error
 		out, err = ct.commit(c)
