@@ -30,8 +30,9 @@ import (
 // maxGroup bounds the statements of one pipeline.
 const maxGroup = 64
 
-// groupRunners is how many pipelines may run at once. More than one so that a
-// pipeline waiting for a lock does not hold up every other write.
+// groupRunners is how many pipelines may run at once: more than one so that a
+// pipeline waiting for a lock does not hold up every other write, and at most half
+// of the pool's connections, so that the runners never crowd out the reads.
 const groupRunners = 3
 
 // groupTimeout bounds one pipeline (and each statement run alone after it): a
@@ -67,7 +68,7 @@ var errClosed = errors.New("postgres: store closed")
 
 func newGrouper(pool *pgxpool.Pool) *grouper {
 	g := &grouper{pool: pool, in: make(chan *groupStmt), stop: make(chan struct{})}
-	for range groupRunners {
+	for range max(1, min(groupRunners, int(pool.Config().MaxConns)/2)) {
 		g.wg.Go(g.loop)
 	}
 	return g

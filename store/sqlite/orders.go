@@ -41,13 +41,13 @@ func lineArgs(o *store.Order, i int) []any {
 // GetOrder returns an order with its lines in the order they were saved; store.ErrNotFound if absent.
 func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
 	// Prepared once on the reader pool; tx.StmtContext reuses each connection's.
-	s.stmtMu.Lock()
+	s.rstmtMu.Lock()
 	orderSt, err := prepareOnce(ctx, s.r, &s.rstmts, selectOrder)
 	var linesSt *sql.Stmt
 	if err == nil {
 		linesSt, err = prepareOnce(ctx, s.r, &s.rstmts, selectLines)
 	}
-	s.stmtMu.Unlock()
+	s.rstmtMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
 	}

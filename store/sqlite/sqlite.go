@@ -67,9 +67,10 @@ type Store struct {
 	r    *sql.DB // read-only connections
 	want int64   // highest embedded migration version
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // prepared on w, by query; see prepared
-	rstmts map[string]*sql.Stmt // prepared on r, by query; see readQuery
+	stmtMu  sync.Mutex
+	stmts   map[string]*sql.Stmt // prepared on w, by query; see prepared
+	rstmtMu sync.Mutex           // apart: preparing on w waits for the writer
+	rstmts  map[string]*sql.Stmt // prepared on r, by query; see readQuery
 
 	group grouper // commits the writer's transactions together; see group.go
 
@@ -196,11 +197,14 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	s.rstmtMu.Lock()
 	for _, st := range s.rstmts {
 		errs = append(errs, st.Close())
 	}
-	s.stmts, s.rstmts = nil, nil
-	s.stmtMu.Unlock()
+	s.rstmts = nil
+	s.rstmtMu.Unlock()
 	return errors.Join(append(errs, s.r.Close(), s.w.Close(), s.ckpt.Close())...)
 }
 

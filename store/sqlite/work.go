@@ -253,9 +253,9 @@ func exactlyOne(res sql.Result, err error, notOne error) error {
 // (database/sql prepares it again on each connection of the pool that runs it): the
 // queries every event runs are parsed once, not on every call.
 func (s *Store) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	s.stmtMu.Lock()
+	s.rstmtMu.Lock()
 	st, err := prepareOnce(ctx, s.r, &s.rstmts, q)
-	s.stmtMu.Unlock()
+	s.rstmtMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (s *Store) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows
 }
 
 // prepareOnce returns q from cache, preparing it on db first if it is not there.
-// The caller holds stmtMu.
+// The caller holds the cache's mutex (stmtMu or rstmtMu).
 func prepareOnce(ctx context.Context, db *sql.DB, cache *map[string]*sql.Stmt, q string) (*sql.Stmt, error) {
 	if st := (*cache)[q]; st != nil {
 		return st, nil
