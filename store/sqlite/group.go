@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 )
 
@@ -18,8 +19,8 @@ import (
 // transaction, each in a savepoint of its own. One whose fn fails is rolled back to
 // its savepoint alone and its caller gets its error; the others commit together, and
 // each caller returns only once that COMMIT is done. A transaction waiting alone runs
-// as before, without a savepoint. A caller whose context ends before its turn writes
-// nothing; once its turn has come its fn runs with a context that is not canceled,
+// as before, without a savepoint. A caller whose context ends while it waits gives
+// up and writes nothing; once its turn has come its fn runs with a context that is not canceled,
 // since SQLite answers a statement interrupted inside a transaction by rolling back
 // the whole transaction. If the shared transaction is lost all the same (a full disk,
 // an I/O error), every caller whose fn had run gets the error, as if its own
@@ -72,7 +73,14 @@ func (g *grouper) enter(r *txReq) error {
 	g.queue = append(g.queue, r)
 	if g.busy {
 		g.mu.Unlock()
-		<-r.done
+		select {
+		case <-r.done:
+		case <-r.ctx.Done():
+			if g.leave(r) {
+				return r.ctx.Err()
+			}
+			<-r.done // taken into a group, or handed the writer, meanwhile
+		}
 		if !r.lead {
 			return r.err
 		}
@@ -82,6 +90,19 @@ func (g *grouper) enter(r *txReq) error {
 	}
 	g.lead()
 	return r.err
+}
+
+// leave takes r out of the queue if no leader has taken it yet (nor handed it the
+// writer): a caller whose context ends while it waits gives up, as BeginTx(ctx) did.
+func (g *grouper) leave(r *txReq) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	i := slices.Index(g.queue, r)
+	if i < 0 || r.lead {
+		return false
+	}
+	g.queue = slices.Delete(g.queue, i, i+1)
+	return true
 }
 
 // lead runs the group at the head of the queue (the leader's own transaction is its

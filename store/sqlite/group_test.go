@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // groupLog makes a table without a key, so that a write that ran twice shows.
@@ -258,5 +260,64 @@ func TestGroupPanic(t *testing.T) {
 	}
 	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
 		t.Errorf("group_log holds %v; want [1 2 3]", got)
+	}
+}
+
+// A caller whose context ends while it waits for the writer gives up at once and
+// writes nothing; the others go on.
+func TestGroupCancelWhileWaiting(t *testing.T) {
+	s := openTest(t)
+	groupLog(t, s)
+	ctx := t.Context()
+	started, release := make(chan struct{}), make(chan struct{})
+	leader := make(chan error, 1)
+	go func() {
+		leader <- s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			close(started)
+			<-release // holds the writer
+			_, err := tx.ExecContext(ctx, `INSERT INTO group_log (v) VALUES (1)`)
+			return err
+		})
+	}()
+	<-started
+	waiting := func(n int) { // until n callers wait in the queue
+		for {
+			s.group.mu.Lock()
+			l := len(s.group.queue)
+			s.group.mu.Unlock()
+			if l == n {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	gives, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- s.inTx(gives, logTx(gives, 7).fn) }()
+	waiting(1)
+	stays := make(chan error, 1)
+	go func() { stays <- s.inTx(ctx, logTx(ctx, 8).fn) }()
+	waiting(2)
+
+	giveUp()
+	select { // before the writer is free
+	case err := <-gaveUp:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the caller that gave up: %v", err)
+		}
+	case <-time.After(10 * time.Second): // only if it is broken
+		close(release)
+		t.Fatal("the caller that gave up still waits for the writer")
+	}
+	close(release)
+	if err := <-leader; err != nil {
+		t.Error(err)
+	}
+	if err := <-stays; err != nil {
+		t.Error(err)
+	}
+	if got := logged(t, s); !slices.Equal(got, []int{1, 8}) {
+		t.Errorf("group_log holds %v; want [1 8]", got)
 	}
 }
