@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	_ "time/tzdata" // time zones validate the same on every host, with or without zoneinfo
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/currency"
@@ -75,8 +76,16 @@ func validURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// validSource accepts a non-empty URI reference, as CloudEvents requires of source.
+// validSource accepts a URI reference, as CloudEvents requires of source. A URI
+// reference never holds a space or a control character (RFC 3986), though url.Parse
+// lets them through; refusing them also keeps an event's key, source + " " + id (its
+// asynq TaskID, and what the store remembers), unambiguous: with a space allowed in
+// source, "a b"/"c" and "a"/"b c" would share a TaskID, and asynq would drop the
+// second as a duplicate of the first.
 func validSource(s string) bool {
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return false
+	}
 	_, err := url.Parse(s)
 	return err == nil
 }

@@ -86,10 +86,14 @@ func ptr[T any](v T) *T { return &v }
 
 // The methods below add to the reflected schemas what struct tags cannot express.
 
-// JSONSchemaExtend fixes specversion to "1.0".
+// JSONSchemaExtend fixes specversion to "1.0" and keeps spaces and control
+// characters out of source, as validSource does.
 func (Envelope) JSONSchemaExtend(s *jsonschema.Schema) {
 	if p, ok := s.Properties.Get("specversion"); ok {
 		p.Const = "1.0"
+	}
+	if p, ok := s.Properties.Get("source"); ok {
+		p.Pattern = `^[^\s\x00-\x1f\x7f]*$`
 	}
 }
 

@@ -130,7 +130,7 @@ func (c *checker) event(e obj) {
 		c.add("specversion", "must be \"1.0\", got %q", v)
 	}
 	e.str("id", true)
-	e.format("source", true, validSource, "a URI reference")
+	e.format("source", true, validSource, "a URI reference, without spaces or control characters")
 	typ, known := c.eventType(e)
 	e.time("time", true)
 	c.subject(e, typ, known)

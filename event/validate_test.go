@@ -79,6 +79,12 @@ var invalidCases = []struct {
 		schema: []string{"specversion", "id", "source", "time"},
 	},
 	{
+		// A space would make the event's key (source + " " + id) ambiguous.
+		file: "source-space.json", id: "evt_source_1",
+		want:   []string{`source: must be a URI reference, without spaces or control characters, got "https://shop.example/orders feed"`},
+		schema: []string{"source"},
+	},
+	{
 		file: "unknown-type.json", id: "evt_unknown_1",
 		want: []string{`type: unknown event type "order.refunded"; known types are order.backordered, ` +
 			`order.eta_changed, inventory.restocked, order.partially_shipped, order.shipped, ` +
