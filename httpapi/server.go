@@ -52,6 +52,9 @@ type Server struct {
 	Links *links.Signer
 	// Chooser records the answers of the choice page (jobs.Worker).
 	Chooser Chooser
+	// Fallback sends by email a required notice whose SMS Twilio reports undelivered
+	// (jobs.Worker); nil only records the status.
+	Fallback Fallback
 	// LinkRate and LinkBurst limit the customer pages per client address: requests a
 	// minute and burst; 0 means DefaultLinkRate and DefaultLinkBurst.
 	LinkRate, LinkBurst int

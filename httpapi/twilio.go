@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -20,6 +21,12 @@ var twilioFinal = map[string]string{
 	"delivered":   store.NotificationDelivered,
 	"undelivered": store.NotificationUndelivered,
 	"failed":      store.NotificationFailed,
+}
+
+// Fallback hands a required notice whose SMS was not delivered to email;
+// jobs.Worker implements it.
+type Fallback interface {
+	Undelivered(ctx context.Context, n *store.Notification) error
 }
 
 // verifyTwilio checks X-Twilio-Signature over NOTIFYD_PUBLIC_URL + path and the POST
@@ -75,6 +82,15 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.internalError(w, r, err)
 		return
+	}
+	// A message that never reached the phone: a required notice goes by email. Also
+	// when Twilio repeats the callback (the status is then already final), in case
+	// the first time failed half way.
+	if final != store.NotificationDelivered && (changed || n.Status == final) && s.Fallback != nil {
+		if err := s.Fallback.Undelivered(r.Context(), n); err != nil {
+			s.internalError(w, r, err)
+			return
+		}
 	}
 	s.Logger.Info("sms delivery status", "notification_id", n.ID, "order_id", n.OrderID, "status", final,
 		"error_code", params["ErrorCode"], "changed", changed)

@@ -89,7 +89,10 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		now := w.Now()
 		p := newPlan("", "", now)
 		p.commit.LeaveStatus, p.commit.Orders = true, []*store.Order{o.rec}
-		unreachable := off.SentAt == nil
+		unreachable, err := w.unreached(ctx, off)
+		if err != nil {
+			return nil, err
+		}
 		outcome := policy.AtDeadline(policy.Case{Silence: policy.Silence(off.Silence), Deadline: off.Deadline}, off.Choice, unreachable)
 		off.State, off.UpdatedAt = store.OfferDecided, now
 		p.commit.Offers = []*store.Offer{off}
@@ -111,6 +114,34 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		}
 		return p, w.autoCancel(ctx, p, o, off, lines, views, unreachable)
 	})
+}
+
+// unreached reports whether no channel delivered the offer (§8.9): no provider
+// accepted any of its delay_option_offer messages, or the carrier reported every one
+// it had accepted undelivered (or failed) afterwards (Twilio's status callbacks).
+// An email the relay accepted counts as delivered: SMTP says nothing later.
+func (w *Worker) unreached(ctx context.Context, off *store.Offer) (bool, error) {
+	if off.SentAt == nil {
+		return true, nil
+	}
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: off.OrderID, Kind: templates.KindDelayOptionOffer})
+	if err != nil {
+		return false, fmt.Errorf("messages of offer %s: %w", off.ID, err)
+	}
+	for i := range ns {
+		n := &ns[i]
+		if offerOfMessage(n) == off.ID && (n.Status == store.NotificationSent || n.Status == store.NotificationDelivered) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// offerOfMessage is the offer a delay_option_offer message carried: the offer's id
+// and the message's DedupKey both come from the key of what opened it
+// (offerDecision, decideNotifications).
+func offerOfMessage(n *store.Notification) string {
+	return offerID(n.OrderID, strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel))
 }
 
 // autoCancel cancels the offer's lines at its deadline.

@@ -424,3 +424,63 @@ func flowDeadlineRerunSendsNotice(t *testing.T) {
 		t.Errorf("auto_cancel_notice reached the provider %d times, want 1", n)
 	}
 }
+
+// An offer that Twilio accepted but later reported undelivered reached nobody
+// (§8.9): at its deadline silence is not consent, the lines are canceled and the
+// shop is told the customer was unreachable. Beside it, the same offer whose SMS
+// stayed accepted is taken as consent. Each customer has SMS only, so nothing else
+// carries the offer.
+func TestFlowUndeliveredOfferIsUnreachable(t *testing.T) {
+	forEachDB(t, flowUndeliveredOfferIsUnreachable)
+}
+
+func flowUndeliveredOfferIsUnreachable(t *testing.T) {
+	// The customers have an hour to answer: the deadlines run by hand.
+	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 1h", 1))
+	r, d := newReceiver(t)
+	h.deliverer = d
+	h.start()
+	ctx := context.Background()
+	deadline := func(order string) store.Offer {
+		t.Helper()
+		off := offerOf(t, h, order)
+		payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: order, OfferID: off.ID})
+		if err := h.worker.HandleDeadline(ctx, asynq.NewTask(jobs.TypeDeadline, payload)); err != nil {
+			t.Fatalf("deadline of %s: %v", order, err)
+		}
+		return offerOf(t, h, order)
+	}
+	for _, o := range []string{"ord_ua", "ord_ub"} {
+		h.start1(orderEvent(o+"1", "order.backordered", "2026-11-02T10:00:00Z", o, custSMSOnly, boL1))
+		// The offer is marked sent just after its SMS is.
+		waitFor(t, o+"'s offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
+		if off := offerOf(t, h, o); off.Silence != store.SilenceConsent {
+			t.Fatalf("%s: offer %+v, want silence is consent", o, off)
+		}
+	}
+	n := findKind(t, h, "ord_ub", "delay_option_offer", "sms")
+	if _, err := h.st.AdvanceDelivery(ctx, n.ID, store.NotificationUndelivered, "30003", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.worker.Undelivered(ctx, &n); err != nil {
+		t.Fatalf("fallback without an email: %v", err)
+	}
+
+	if off := deadline("ord_ua"); off.Choice != "wait" || off.ChoiceChannel != "silence" {
+		t.Errorf("delivered offer decided as %q by %q, want wait by silence", off.Choice, off.ChoiceChannel)
+	}
+	if off := deadline("ord_ub"); off.Choice != "" || off.State != store.OfferDecided {
+		t.Errorf("undelivered offer: choice %q, state %s; want none, decided", off.Choice, off.State)
+	}
+	order, _ := h.st.GetOrder(ctx, "ord_ub")
+	if order.Lines[0].State != store.LineCanceled {
+		t.Errorf("ord_ub line %s, want canceled", order.Lines[0].State)
+	}
+	waitFor(t, "the shop", func() bool { return len(r.got()) == 3 })
+	got := r.got()
+	slices.Sort(got)
+	want := []string{"customer.choice_made wait silence", "customer.unreachable no channel delivered the offer", "order.auto_canceled unreachable"}
+	if !slices.Equal(got, want) {
+		t.Errorf("webhooks\n got %q\nwant %q", got, want)
+	}
+}

@@ -174,6 +174,16 @@ func (w *Worker) fallback(ctx context.Context, n *store.Notification, log *slog.
 	return nil
 }
 
+// Undelivered hands to email a required notice whose SMS the carrier reported
+// undelivered or failed after Twilio had accepted it (CONTRACT.md §4), as fail does
+// for one refused at sending: the email decided beside it is queued if it is still
+// pending. httpapi calls it from Twilio's status callback; calling it again changes
+// nothing.
+func (w *Worker) Undelivered(ctx context.Context, n *store.Notification) error {
+	log := w.log(ctx).With("order_id", n.OrderID, "notification_id", n.ID, "channel", n.Channel, "kind", n.Kind)
+	return w.fallback(ctx, n, log)
+}
+
 func errorCode(err error) string {
 	var e *channels.Error
 	if errors.As(err, &e) {

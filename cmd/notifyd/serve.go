@@ -103,7 +103,7 @@ func (s services) start(ctx context.Context, mode string, redisOpt asynq.RedisCo
 			return fmt.Errorf("NOTIFYD_HTTP_ADDR: %w", err)
 		}
 		api := newHTTPServer(s.cfg, s.st, s.q, readiness(s.q, s.st), s.log)
-		api.Choices = w
+		api.Choices, api.Fallback = w, w
 		api.Chooser, api.Links = w, w.Links // the pages verify the links the worker signed
 		hs = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- hs.Serve(ln) }()
