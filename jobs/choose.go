@@ -2,14 +2,17 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/policy"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/templates"
@@ -89,6 +92,9 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		now := w.Now()
 		p := newPlan("", "", now)
 		p.commit.LeaveStatus, p.commit.Orders = true, []*store.Order{o.rec}
+		if due := w.answerBy(off, o); now.Add(deadlineSlack).Before(due) {
+			return w.postpone(p, o, off, due), nil
+		}
 		unreachable, err := w.unreached(ctx, off)
 		if err != nil {
 			return nil, err
@@ -114,6 +120,44 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		}
 		return p, w.autoCancel(ctx, p, o, off, lines, views, unreachable)
 	})
+}
+
+// deadlineSlack is how early a deadline task may run and still decide: asynq
+// schedules by the whole second, so a task may start up to a second before the
+// moment it was scheduled for.
+const deadlineSlack = 2 * time.Second
+
+// answerBy is the moment the offer's deadline is decided at: its stored deadline,
+// max(P…, decided + M), or sent + M when that is later — the offer went out well
+// after it was decided (its SMS held for quiet hours, a provider down and retried).
+// CONTRACT.md §8 counts M from "sent", when the first provider accepted the offer;
+// the customer never gets less time to answer. M is the offer's own (§8.10).
+func (w *Worker) answerBy(off *store.Offer, o *orderState) time.Time {
+	if off.SentAt == nil {
+		return off.Deadline
+	}
+	m := w.Config.Policies.For(off.Brand).MinResponseTime
+	var made config.Policy
+	if json.Unmarshal(off.Policy, &made) == nil && made.MinResponseTime > 0 {
+		m = made.MinResponseTime
+	}
+	if due := policy.AddDays(*off.SentAt, m, o.loc); due.After(off.Deadline) {
+		return due
+	}
+	return off.Deadline
+}
+
+// postpone moves the offer's deadline to due and schedules its decision then, under
+// a TaskID of its own (deadline:<offer>@<unix seconds>): the deadline task running
+// now still holds deadline:<offer>. A postponed deadline that fires after the case
+// closed finds the offer no longer open, as every follow-up does.
+func (w *Worker) postpone(p *plan, o *orderState, off *store.Offer, due time.Time) *plan {
+	off.Deadline, off.UpdatedAt = due, p.commit.At
+	p.commit.Offers = []*store.Offer{off}
+	p.followUps = append(p.followUps, followUp{TypeDeadline, deadlineID(off.ID) + "@" + strconv.FormatInt(due.Unix(), 10), due,
+		FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
+	p.note("offer %s: sent at %s, so its deadline moves to %s", off.ID, off.SentAt.Format(time.RFC3339), due.Format(time.RFC3339))
+	return p
 }
 
 // unreached reports whether no channel delivered the offer (§8.9): no provider

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,15 +69,40 @@ func (r *receiver) got() []string {
 	defer r.mu.Unlock()
 	var out []string
 	for _, e := range r.events {
-		d, _ := e["data"].(map[string]any)
-		s := e["type"].(string)
-		for _, k := range []string{"choice", "reason", "channel"} {
-			if v, ok := d[k].(string); ok {
-				s += " " + v
-			}
-		}
-		out = append(out, s)
+		out = append(out, describeWebhook(e))
 	}
+	return out
+}
+
+// describeWebhook is "type choice/reason channel" of a webhook's CloudEvent.
+func describeWebhook(e map[string]any) string {
+	d, _ := e["data"].(map[string]any)
+	s, _ := e["type"].(string)
+	for _, k := range []string{"choice", "reason", "channel"} {
+		if v, ok := d[k].(string); ok {
+			s += " " + v
+		}
+	}
+	return s
+}
+
+// webhooksOf describes the webhooks decided for order, sorted, whether or not they
+// were delivered yet (a worker clock moved ahead schedules them in the future).
+func webhooksOf(t *testing.T, h *harness, order string) []string {
+	t.Helper()
+	ds, err := h.st.ListDeliveries(context.Background(), store.DeliveryFilter{OrderID: order})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range ds {
+		var e map[string]any
+		if err := json.Unmarshal(d.Payload, &e); err != nil {
+			t.Fatalf("webhook %s: %v", d.ID, err)
+		}
+		out = append(out, describeWebhook(e))
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -401,6 +427,7 @@ func flowDeadlineRerunSendsNotice(t *testing.T) {
 	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
 	task := asynq.NewTask(jobs.TypeDeadline, payload)
 
+	h.skew.Store(int64(time.Hour + 5*time.Second)) // the deadline's moment
 	enq.down.Store(true)
 	if err := h.worker.HandleDeadline(context.Background(), task); err == nil {
 		t.Fatal("the first run queued nothing and still reported success")
@@ -437,8 +464,6 @@ func TestFlowUndeliveredOfferIsUnreachable(t *testing.T) {
 func flowUndeliveredOfferIsUnreachable(t *testing.T) {
 	// The customers have an hour to answer: the deadlines run by hand.
 	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 1h", 1))
-	r, d := newReceiver(t)
-	h.deliverer = d
 	h.start()
 	ctx := context.Background()
 	deadline := func(order string) store.Offer {
@@ -466,6 +491,7 @@ func flowUndeliveredOfferIsUnreachable(t *testing.T) {
 		t.Fatalf("fallback without an email: %v", err)
 	}
 
+	h.skew.Store(int64(time.Hour + 5*time.Second)) // the deadlines' moment
 	if off := deadline("ord_ua"); off.Choice != "wait" || off.ChoiceChannel != "silence" {
 		t.Errorf("delivered offer decided as %q by %q, want wait by silence", off.Choice, off.ChoiceChannel)
 	}
@@ -476,11 +502,59 @@ func flowUndeliveredOfferIsUnreachable(t *testing.T) {
 	if order.Lines[0].State != store.LineCanceled {
 		t.Errorf("ord_ub line %s, want canceled", order.Lines[0].State)
 	}
-	waitFor(t, "the shop", func() bool { return len(r.got()) == 3 })
-	got := r.got()
-	slices.Sort(got)
-	want := []string{"customer.choice_made wait silence", "customer.unreachable no channel delivered the offer", "order.auto_canceled unreachable"}
-	if !slices.Equal(got, want) {
-		t.Errorf("webhooks\n got %q\nwant %q", got, want)
+	if got, want := webhooksOf(t, h, "ord_ua"), []string{"customer.choice_made wait silence"}; !slices.Equal(got, want) {
+		t.Errorf("ord_ua webhooks\n got %q\nwant %q", got, want)
+	}
+	want := []string{"customer.unreachable no channel delivered the offer", "order.auto_canceled unreachable"}
+	if got := webhooksOf(t, h, "ord_ub"); !slices.Equal(got, want) {
+		t.Errorf("ord_ub webhooks\n got %q\nwant %q", got, want)
+	}
+}
+
+// An offer that went out well after it was decided — an email here, decided an hour
+// before its provider accepted it, as one held back by a provider outage — still
+// gives the customer M from when it was sent (CONTRACT.md §8: max(P, sent + M)).
+// Its deadline task, at decided + M, moves the deadline to sent + M and schedules
+// the decision then; run at that moment, the deadline decides (silence is consent).
+func TestFlowDeadlineCountsFromSent(t *testing.T) { forEachDB(t, flowDeadlineCountsFromSent) }
+
+func flowDeadlineCountsFromSent(t *testing.T) {
+	// M of two hours, decided an hour in the past: the deadline task is an hour away
+	// and never fires during the test; the deadlines run by hand.
+	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 2h", 1))
+	h.start()
+	ctx := context.Background()
+	const o = "ord_fs"
+	h.skew.Store(int64(-time.Hour))
+	h.start1(orderEvent("fs1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	waitFor(t, "the offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
+	off := offerOf(t, h, o)
+	due := off.SentAt.Add(2 * time.Hour)
+	if d := due.Sub(off.Deadline); d < time.Hour || d > time.Hour+time.Minute {
+		t.Fatalf("deadline %v, sent %v: want the deadline an hour before sent + M", off.Deadline, off.SentAt)
+	}
+	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
+	run := func() {
+		t.Helper()
+		if err := h.worker.HandleDeadline(ctx, asynq.NewTask(jobs.TypeDeadline, payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	h.skew.Store(int64(time.Hour)) // at decided + M
+	run()
+	moved := offerOf(t, h, o)
+	if moved.State != store.OfferOpen || moved.Choice != "" || !moved.Deadline.Equal(due) {
+		t.Errorf("at decided + M: state %s, choice %q, deadline %v; want open, none, %v", moved.State, moved.Choice, moved.Deadline, due)
+	}
+	postponed := fmt.Sprintf("deadline:%s@%d", off.ID, due.Unix())
+	if ids := h.followUps(t); !slices.Contains(ids, postponed) {
+		t.Errorf("scheduled %q; want %s among them", ids, postponed)
+	}
+
+	h.skew.Store(int64(2*time.Hour + time.Second)) // just past sent + M
+	run()
+	if got := offerOf(t, h, o); got.State != store.OfferDecided || got.Choice != "wait" || got.ChoiceChannel != "silence" {
+		t.Errorf("at sent + M: state %s, choice %q by %q; want decided, wait by silence", got.State, got.Choice, got.ChoiceChannel)
 	}
 }

@@ -64,6 +64,8 @@ type harness struct {
 	deliverer jobs.Deliverer
 	rdb       *redis.Client
 	worker    *jobs.Worker
+	// skew moves the worker's clock (Worker.Now) from the real time, in nanoseconds.
+	skew atomic.Int64
 }
 
 // newHarness starts from testConfig; policy, when given, replaces its default policy
@@ -126,7 +128,7 @@ func (h *harness) start() {
 		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: enq,
 		Senders: map[string]channels.Sender{channels.Email: sender, channels.SMS: sender},
 		Logger:  h.logger,
-		Now:     time.Now,
+		Now:     func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) },
 		NewID:   func() string { return fmt.Sprintf("n%06d", ids.Add(1)) },
 	}
 	h.worker = w
