@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	_ "time/tzdata" // time zones validate the same on every host, with or without zoneinfo
-	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/currency"
@@ -76,16 +75,24 @@ func validURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// validSource accepts a URI reference, as CloudEvents requires of source. A URI
-// reference never holds a space or a control character (RFC 3986), though url.Parse
-// lets them through; refusing them also keeps an event's key, source + " " + id (its
-// asynq TaskID, and what the store remembers), unambiguous: with a space allowed in
-// source, "a b"/"c" and "a"/"b c" would share a TaskID, and asynq would drop the
-// second as a duplicate of the first.
+// validSource accepts a URI reference, as CloudEvents requires of source, without an
+// ASCII space or control character (sourceForbidden; the JSON Schema's pattern is the
+// same set). RFC 3986 allows none of them, though url.Parse lets them through, and
+// refusing them keeps an event's key, source + " " + id (its asynq TaskID, and what
+// the store remembers), unambiguous: with a space allowed in source, "a b"/"c" and
+// "a"/"b c" would share a TaskID, and asynq would drop the second as a duplicate of
+// the first.
 func validSource(s string) bool {
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return false
-	}
+	return !strings.ContainsFunc(s, sourceForbidden) && validURIReference(s)
+}
+
+// sourceForbidden reports the characters a source may not hold: space, C0 controls
+// (tab, newline…) and DEL.
+func sourceForbidden(r rune) bool { return r <= ' ' || r == 0x7f }
+
+// validURIReference is what url.Parse accepts: the source rule of events accepted
+// before spaces were refused (Options.Queued).
+func validURIReference(s string) bool {
 	_, err := url.Parse(s)
 	return err == nil
 }

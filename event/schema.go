@@ -93,7 +93,7 @@ func (Envelope) JSONSchemaExtend(s *jsonschema.Schema) {
 		p.Const = "1.0"
 	}
 	if p, ok := s.Properties.Get("source"); ok {
-		p.Pattern = `^[^\s\x00-\x1f\x7f]*$`
+		p.Pattern = `^[^\x00-\x20\x7f]*$`
 	}
 }
 

@@ -36,6 +36,11 @@ type Options struct {
 	// A nil map skips the brand check (for producers that do not know the
 	// configuration); a non-nil empty map knows no brand.
 	Brands map[string]bool
+	// Queued is set by the worker for an event read back from its own queue, which
+	// was validated when it was accepted: rules added since then are not applied to
+	// it again (today: a source without spaces), so an event accepted before an
+	// upgrade is still handled, not dropped as invalid.
+	Queued bool
 }
 
 // Parse decodes and validates one event. On success it returns the Event with Raw
@@ -130,7 +135,11 @@ func (c *checker) event(e obj) {
 		c.add("specversion", "must be \"1.0\", got %q", v)
 	}
 	e.str("id", true)
-	e.format("source", true, validSource, "a URI reference, without spaces or control characters")
+	if c.opts.Queued {
+		e.format("source", true, validURIReference, "a URI reference")
+	} else {
+		e.format("source", true, validSource, "a URI reference, without spaces or control characters")
+	}
 	typ, known := c.eventType(e)
 	e.time("time", true)
 	c.subject(e, typ, known)

@@ -2,7 +2,9 @@ package event
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -349,4 +351,41 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted %s without order data", ev.Type)
 		}
 	})
+}
+
+// TestSourceCharacters: the validator and the JSON Schema agree on which sources are
+// refused (an ASCII space or control character), and an event read back from the
+// worker's queue (Options.Queued), accepted before spaces were refused, is still
+// valid.
+func TestSourceCharacters(t *testing.T) {
+	t.Parallel()
+	base := string(readSample(t, "invalid/source-space.json"))
+	for _, tc := range []struct {
+		source     string
+		ok, queued bool // valid on arrival; valid read back from the queue
+	}{
+		{"https://shop.example/orders", true, true},
+		{"urn:shop:acme", true, true},
+		{"/orders", true, true},
+		{"https://shop.example/orders\u00a0feed", true, true}, // not ASCII: no ambiguity for the key
+		{"https://shop.example/orders feed", false, true},
+		{"shop\tfeed", false, false}, // url.Parse refuses controls: never accepted
+		{"shop\nfeed", false, false},
+		{"shop\x7ffeed", false, false},
+	} {
+		quoted, _ := json.Marshal(tc.source)
+		raw := []byte(strings.Replace(base, `"https://shop.example/orders feed"`, string(quoted), 1))
+		_, probs := Parse(raw, testOpts)
+		if got := len(probs) == 0; got != tc.ok {
+			t.Errorf("Parse, source %q: valid=%v, want %v (%q)", tc.source, got, tc.ok, problemStrings(probs))
+		}
+		if got := schemaErrorPaths(t, TypeCanceled, raw)["source"]; got == tc.ok {
+			t.Errorf("schema, source %q: fails at source=%v, want %v", tc.source, got, !tc.ok)
+		}
+		queued := testOpts
+		queued.Queued = true
+		if _, probs := Parse(raw, queued); (len(probs) == 0) != tc.queued {
+			t.Errorf("Parse from the queue, source %q: %q, want valid=%v", tc.source, problemStrings(probs), tc.queued)
+		}
+	}
 }

@@ -35,8 +35,14 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		for _, l := range lines {
 			closed = closed || !open(l)
 		}
+		// The last moment to answer counts from when the offer was sent, also before
+		// the deadline task has moved the stored deadline there (HandleDeadline).
+		dl, err := w.deliveryOf(ctx, off)
+		if err != nil {
+			return nil, err
+		}
 		changed, err = policy.Accept(policy.Answering{Recorded: off.Choice, SubstituteOffered: len(off.Substitute) > 0 && string(off.Substitute) != "null",
-			Deadline: off.Deadline, Closed: closed}, choice, now)
+			Deadline: w.answerBy(off, dl.sent, o), Closed: closed}, choice, now)
 		if err != nil || !changed {
 			return nil, err
 		}
@@ -48,7 +54,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		switch choice {
 		case policy.ChoiceRefund:
 			off.State = store.OfferDecided
-			p.dropTasks = append(p.dropTasks, deadlineID(off.ID))
+			p.dropTasks = append(p.dropTasks, deadlineIDs(off)...)
 			for _, l := range lines {
 				l.State, l.StateAt = store.LineCanceled, now
 			}

@@ -92,13 +92,15 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		now := w.Now()
 		p := newPlan("", "", now)
 		p.commit.LeaveStatus, p.commit.Orders = true, []*store.Order{o.rec}
-		if due := w.answerBy(off, o); now.Add(deadlineSlack).Before(due) {
-			return w.postpone(p, o, off, due), nil
-		}
-		unreachable, err := w.unreached(ctx, off)
+		dl, err := w.deliveryOf(ctx, off)
 		if err != nil {
 			return nil, err
 		}
+		if due := w.answerBy(off, dl.sent, o); now.Add(deadlineSlack).Before(due) {
+			running, _ := asynq.GetTaskID(ctx)
+			return w.postpone(p, o, off, due, running), nil
+		}
+		unreachable := !dl.reached
 		outcome := policy.AtDeadline(policy.Case{Silence: policy.Silence(off.Silence), Deadline: off.Deadline}, off.Choice, unreachable)
 		off.State, off.UpdatedAt = store.OfferDecided, now
 		p.commit.Offers = []*store.Offer{off}
@@ -127,13 +129,45 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // moment it was scheduled for.
 const deadlineSlack = 2 * time.Second
 
-// answerBy is the moment the offer's deadline is decided at: its stored deadline,
-// max(P…, decided + M), or sent + M when that is later — the offer went out well
-// after it was decided (its SMS held for quiet hours, a provider down and retried).
-// CONTRACT.md §8 counts M from "sent", when the first provider accepted the offer;
-// the customer never gets less time to answer. M is the offer's own (§8.10).
-func (w *Worker) answerBy(off *store.Offer, o *orderState) time.Time {
-	if off.SentAt == nil {
+// delivery is what the offer's own messages say of it.
+type delivery struct {
+	// sent is when a provider first accepted one of its delay_option_offer messages:
+	// the offer's SentAt, or the messages' own when markOfferSent has not run (it
+	// follows the send's commit, and a crash in between loses it). nil: never.
+	sent *time.Time
+	// reached: one of them is still counted as delivered — sent by email (SMTP says
+	// nothing later), or an SMS Twilio has not reported undelivered or failed.
+	reached bool
+}
+
+// deliveryOf reads the offer's delay_option_offer messages (§8.9, and "sent" of §8).
+func (w *Worker) deliveryOf(ctx context.Context, off *store.Offer) (delivery, error) {
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: off.OrderID, Kind: templates.KindDelayOptionOffer})
+	if err != nil {
+		return delivery{}, fmt.Errorf("messages of offer %s: %w", off.ID, err)
+	}
+	d := delivery{sent: off.SentAt}
+	for i := range ns {
+		n := &ns[i]
+		if offerOfMessage(n) != off.ID || n.SentAt == nil {
+			continue
+		}
+		if d.sent == nil || n.SentAt.Before(*d.sent) {
+			d.sent = n.SentAt
+		}
+		d.reached = d.reached || n.Status == store.NotificationSent || n.Status == store.NotificationDelivered
+	}
+	return d, nil
+}
+
+// answerBy is the moment the offer's deadline is decided at, and the last moment to
+// answer: its stored deadline, max(P…, decided + M), or sent + M when that is later
+// — the offer went out well after it was decided (its SMS held for quiet hours, a
+// provider down and retried). CONTRACT.md §8 counts M from "sent", when the first
+// provider accepted the offer; the customer never gets less time to answer. M is
+// the offer's own (§8.10).
+func (w *Worker) answerBy(off *store.Offer, sent *time.Time, o *orderState) time.Time {
+	if sent == nil {
 		return off.Deadline
 	}
 	m := w.Config.Policies.For(off.Brand).MinResponseTime
@@ -141,44 +175,30 @@ func (w *Worker) answerBy(off *store.Offer, o *orderState) time.Time {
 	if json.Unmarshal(off.Policy, &made) == nil && made.MinResponseTime > 0 {
 		m = made.MinResponseTime
 	}
-	if due := policy.AddDays(*off.SentAt, m, o.loc); due.After(off.Deadline) {
+	if due := policy.AddDays(*sent, m, o.loc); due.After(off.Deadline) {
 		return due
 	}
 	return off.Deadline
 }
 
 // postpone moves the offer's deadline to due and schedules its decision then, under
-// a TaskID of its own (deadline:<offer>@<unix seconds>): the deadline task running
-// now still holds deadline:<offer>. A postponed deadline that fires after the case
-// closed finds the offer no longer open, as every follow-up does.
-func (w *Worker) postpone(p *plan, o *orderState, off *store.Offer, due time.Time) *plan {
+// a TaskID of its own, deadline:<offer>@<unix seconds>: the deadline task running now
+// (running) still holds its TaskID, and asynq refuses a second task with it — which
+// enqueueOnce takes for "queued already", so the decision would never come. When the
+// running task is that very TaskID (run by hand ahead of time, or a worker's clock
+// behind the one that forwarded it), the new one also carries the present moment.
+// A postponed deadline that fires after the case closed finds the offer no longer
+// open, as every follow-up does.
+func (w *Worker) postpone(p *plan, o *orderState, off *store.Offer, due time.Time, running string) *plan {
 	off.Deadline, off.UpdatedAt = due, p.commit.At
 	p.commit.Offers = []*store.Offer{off}
-	p.followUps = append(p.followUps, followUp{TypeDeadline, deadlineID(off.ID) + "@" + strconv.FormatInt(due.Unix(), 10), due,
-		FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
-	p.note("offer %s: sent at %s, so its deadline moves to %s", off.ID, off.SentAt.Format(time.RFC3339), due.Format(time.RFC3339))
+	id := postponedID(off.ID, due)
+	if id == running {
+		id += "+" + strconv.FormatInt(p.commit.At.UnixNano(), 10)
+	}
+	p.followUps = append(p.followUps, followUp{TypeDeadline, id, due, FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
+	p.note("offer %s: sent later than decided, so its deadline moves to %s", off.ID, due.Format(time.RFC3339))
 	return p
-}
-
-// unreached reports whether no channel delivered the offer (§8.9): no provider
-// accepted any of its delay_option_offer messages, or the carrier reported every one
-// it had accepted undelivered (or failed) afterwards (Twilio's status callbacks).
-// An email the relay accepted counts as delivered: SMTP says nothing later.
-func (w *Worker) unreached(ctx context.Context, off *store.Offer) (bool, error) {
-	if off.SentAt == nil {
-		return true, nil
-	}
-	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: off.OrderID, Kind: templates.KindDelayOptionOffer})
-	if err != nil {
-		return false, fmt.Errorf("messages of offer %s: %w", off.ID, err)
-	}
-	for i := range ns {
-		n := &ns[i]
-		if offerOfMessage(n) == off.ID && (n.Status == store.NotificationSent || n.Status == store.NotificationDelivered) {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // offerOfMessage is the offer a delay_option_offer message carried: the offer's id

@@ -22,7 +22,7 @@ const maxCommitAttempts = 8
 
 // HandleEvent handles one event task of any of the seven types.
 func (w *Worker) HandleEvent(ctx context.Context, t *asynq.Task) error {
-	e, problems := event.Parse(t.Payload(), event.Options{Brands: w.Config.BrandIDs()})
+	e, problems := event.Parse(t.Payload(), event.Options{Brands: w.Config.BrandIDs(), Queued: true})
 	if len(problems) > 0 {
 		// Retrying cannot fix an invalid payload. Producers that use the client package
 		// never get here; a hand-built task can.

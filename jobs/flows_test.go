@@ -549,12 +549,86 @@ func flowDeadlineCountsFromSent(t *testing.T) {
 	}
 	postponed := fmt.Sprintf("deadline:%s@%d", off.ID, due.Unix())
 	if ids := h.followUps(t); !slices.Contains(ids, postponed) {
-		t.Errorf("scheduled %q; want %s among them", ids, postponed)
+		t.Fatalf("scheduled %q; want %s among them", ids, postponed)
+	}
+	// Run by hand ahead of time (asynqmon's "run now"), the postponed task postpones
+	// again, and must not lose itself: its own TaskID is still taken while it runs.
+	in := asynq.NewInspector(h.redis)
+	defer in.Close()
+	if err := in.RunTask("critical", postponed); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the deadline scheduled again", func() bool {
+		return slices.ContainsFunc(h.followUps(t), func(id string) bool { return strings.HasPrefix(id, postponed+"+") })
+	})
+	if got := offerOf(t, h, o); got.State != store.OfferOpen || !got.Deadline.Equal(due) {
+		t.Errorf("after the early run: state %s, deadline %v; want open, %v", got.State, got.Deadline, due)
 	}
 
 	h.skew.Store(int64(2*time.Hour + time.Second)) // just past sent + M
 	run()
 	if got := offerOf(t, h, o); got.State != store.OfferDecided || got.Choice != "wait" || got.ChoiceChannel != "silence" {
 		t.Errorf("at sent + M: state %s, choice %q by %q; want decided, wait by silence", got.State, got.Choice, got.ChoiceChannel)
+	}
+}
+
+// Until its deadline counts from when the offer was sent, the customer may answer:
+// an answer after the deadline as decided, but before sent + M, is taken, also
+// before the deadline task has moved the stored deadline.
+func TestFlowAnswerUntilSentPlusM(t *testing.T) { forEachDB(t, flowAnswerUntilSentPlusM) }
+
+func flowAnswerUntilSentPlusM(t *testing.T) {
+	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 2h", 1))
+	h.start()
+	const o = "ord_fw"
+	h.skew.Store(int64(-time.Hour)) // decided an hour before it was sent
+	h.start1(orderEvent("fw1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	waitFor(t, "the offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
+	off := offerOf(t, h, o)
+	h.skew.Store(int64(time.Hour + 10*time.Second)) // past decided + M, before sent + M
+	if got, _, err := h.worker.Choose(context.Background(), off.ID, "wait", "web"); err != nil || got.Choice != "wait" {
+		t.Fatalf("answer before sent + M: %v, %+v", err, got)
+	}
+	h.skew.Store(int64(2*time.Hour + 10*time.Second)) // past sent + M
+	if _, _, err := h.worker.Choose(context.Background(), off.ID, "substitute", "web"); err == nil {
+		t.Error("a change of answer after sent + M was taken")
+	}
+}
+
+// noOfferSent loses every MarkOfferSent, as a crash between a send's commit and the
+// marking of its offer would.
+type noOfferSent struct{ jobs.Store }
+
+func (noOfferSent) MarkOfferSent(context.Context, string, time.Time) error {
+	return errors.New("simulated crash before the offer was marked sent")
+}
+
+// An offer whose message went out but was never marked sent (a crash between the
+// two) was still delivered: at its deadline silence is consent, not "unreachable".
+func TestFlowOfferSentButNotMarked(t *testing.T) { forEachDB(t, flowOfferSentButNotMarked) }
+
+func flowOfferSentButNotMarked(t *testing.T) {
+	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 1h", 1))
+	h.store = func(s jobs.Store) jobs.Store { return noOfferSent{s} }
+	h.start()
+	const o = "ord_fm"
+	h.start1(orderEvent("fm1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	if n := findKind(t, h, o, "delay_option_offer", "email"); n.Status != store.NotificationSent {
+		t.Fatalf("offer email %s, want sent", n.Status)
+	}
+	off := offerOf(t, h, o)
+	if off.SentAt != nil {
+		t.Fatalf("offer marked sent at %v despite the lost MarkOfferSent", off.SentAt)
+	}
+	h.skew.Store(int64(time.Hour + 5*time.Second))
+	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
+	if err := h.worker.HandleDeadline(context.Background(), asynq.NewTask(jobs.TypeDeadline, payload)); err != nil {
+		t.Fatal(err)
+	}
+	if got := offerOf(t, h, o); got.Choice != "wait" || got.ChoiceChannel != "silence" {
+		t.Errorf("decided as %q by %q, want wait by silence", got.Choice, got.ChoiceChannel)
+	}
+	if got := webhooksOf(t, h, o); !slices.Equal(got, []string{"customer.choice_made wait silence"}) {
+		t.Errorf("webhooks %q", got)
 	}
 }

@@ -64,6 +64,8 @@ type harness struct {
 	deliverer jobs.Deliverer
 	rdb       *redis.Client
 	worker    *jobs.Worker
+	// store, when set before start, wraps the store the worker uses.
+	store func(jobs.Store) jobs.Store
 	// skew moves the worker's clock (Worker.Now) from the real time, in nanoseconds.
 	skew atomic.Int64
 }
@@ -122,10 +124,14 @@ func (h *harness) start() {
 	}
 	h.rdb = redis.NewClient(&redis.Options{Addr: h.redis.Addr, DB: h.redis.DB, Username: h.redis.Username, Password: h.redis.Password})
 	h.t.Cleanup(func() { h.rdb.Close() })
+	var ws jobs.Store = h.st
+	if h.store != nil {
+		ws = h.store(ws)
+	}
 	w := &jobs.Worker{
 		Links: signer, Redis: h.rdb, Limits: h.limits, Deliverer: h.deliverer,
 		Tasks: asynq.NewInspector(h.redis),
-		Store: h.st, Config: h.cfg, Renderer: r, Enqueuer: enq,
+		Store: ws, Config: h.cfg, Renderer: r, Enqueuer: enq,
 		Senders: map[string]channels.Sender{channels.Email: sender, channels.SMS: sender},
 		Logger:  h.logger,
 		Now:     func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) },

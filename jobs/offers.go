@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/notifyd/notifyd/event"
@@ -39,6 +40,17 @@ type followUp struct {
 func reminderID(offer string) string { return "reminder:" + offer }
 func deadlineID(offer string) string { return "deadline:" + offer }
 func windowID(order string) string   { return "window:" + order }
+
+// postponedID is the TaskID of an offer's deadline moved to due (postpone).
+func postponedID(offer string, due time.Time) string {
+	return deadlineID(offer) + "@" + strconv.FormatInt(due.Unix(), 10)
+}
+
+// deadlineIDs are the TaskIDs the offer's deadline may be scheduled under: as decided,
+// and as postponed to its current deadline.
+func deadlineIDs(off *store.Offer) []string {
+	return []string{deadlineID(off.ID), postponedID(off.ID, off.Deadline)}
+}
 
 // policyLine is a line as the policy sees it.
 func (o *orderState) policyLine(l *store.OrderLine, p policyValues) policy.Line {
@@ -147,7 +159,7 @@ func (w *Worker) closeOffers(ctx context.Context, p *plan, orderID string) error
 		}
 		off.State, off.UpdatedAt = store.OfferClosed, w.Now()
 		p.commit.Offers = append(p.commit.Offers, off)
-		p.dropTasks = append(p.dropTasks, reminderID(off.ID), deadlineID(off.ID))
+		p.dropTasks = append(append(p.dropTasks, reminderID(off.ID)), deadlineIDs(off)...)
 	}
 	p.dropTasks = append(p.dropTasks, windowID(orderID))
 	return nil
