@@ -50,7 +50,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		p := newPlan("", "", now)
 		p.queueSends = true // called from an HTTP request (choice page, SMS reply): answer it without waiting for a provider
 		p.commit.LeaveStatus, p.commit.Orders, p.commit.Offers = true, []*store.Order{o.rec}, []*store.Offer{off}
-		p.dropTasks = append(p.dropTasks, reminderID(off.ID))
+		p.dropTasks = append(p.dropTasks, reminderIDs(off)...)
 		switch choice {
 		case policy.ChoiceRefund:
 			off.State = store.OfferDecided

@@ -66,9 +66,25 @@ func (w *Worker) HandleReminder(ctx context.Context, t *asynq.Task) error {
 		if err != nil || off == nil || off.State != store.OfferOpen || off.Choice != "" {
 			return nil, err
 		}
-		_, views := o.offerLines(off)
-		p := newPlan("", "", w.Now())
+		now := w.Now()
+		p := newPlan("", "", now)
 		p.commit.LeaveStatus, p.commit.Orders = true, []*store.Order{o.rec}
+		dl, err := w.deliveryOf(ctx, off)
+		if err != nil {
+			return nil, err
+		}
+		if due := w.answerBy(off, dl.sent, o); due.After(off.Deadline.Add(deadlineSlack)) {
+			// The offer went out later than it was decided: its deadline moves now (as
+			// HandleDeadline would), and the reminder goes reminder_before the new one.
+			w.postpone(p, o, off, due, "")
+			if at := policy.Reminder(due, now.Add(deadlineSlack), w.offerPolicy(off), o.loc); at != nil {
+				off.ReminderAt = at
+				p.followUps = append(p.followUps, followUp{TypeReminder, movedReminderID(off.ID, *at), *at,
+					FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
+				return p, nil
+			}
+		}
+		_, views := o.offerLines(off)
 		d := decision{kind: templates.KindChoiceReminder, lines: views, offer: o.viewOffer(w, off), offerID: off.ID}
 		return p, w.decideNotifications(ctx, p, o, d, "reminder:"+off.ID)
 	})
@@ -170,15 +186,20 @@ func (w *Worker) answerBy(off *store.Offer, sent *time.Time, o *orderState) time
 	if sent == nil {
 		return off.Deadline
 	}
-	m := w.Config.Policies.For(off.Brand).MinResponseTime
-	var made config.Policy
-	if json.Unmarshal(off.Policy, &made) == nil && made.MinResponseTime > 0 {
-		m = made.MinResponseTime
-	}
-	if due := policy.AddDays(*sent, m, o.loc); due.After(off.Deadline) {
+	if due := policy.AddDays(*sent, w.offerPolicy(off).MinResponseTime, o.loc); due.After(off.Deadline) {
 		return due
 	}
 	return off.Deadline
+}
+
+// offerPolicy is the policy the offer was made under (§8.10), stored with it; the
+// brand's current one if that cannot be read.
+func (w *Worker) offerPolicy(off *store.Offer) config.Policy {
+	var made config.Policy
+	if json.Unmarshal(off.Policy, &made) == nil && made.MinResponseTime > 0 {
+		return made
+	}
+	return w.Config.Policies.For(off.Brand)
 }
 
 // postpone moves the offer's deadline to due and schedules its decision then, under

@@ -632,3 +632,55 @@ func flowOfferSentButNotMarked(t *testing.T) {
 		t.Errorf("webhooks %q", got)
 	}
 }
+
+// An offer sent an hour after it was decided is reminded reminder_before its moved
+// deadline, not before the one it was decided with: at the reminder's first moment
+// the deadline moves to sent + M and the reminder waits until reminder_before that.
+func TestFlowReminderFollowsMovedDeadline(t *testing.T) {
+	forEachDB(t, flowReminderFollowsMovedDeadline)
+}
+
+func flowReminderFollowsMovedDeadline(t *testing.T) {
+	h := newHarness(t, strings.NewReplacer("min_response_time: 2s", "min_response_time: 2h",
+		"reminder_before: 1s", "reminder_before: 30m").Replace(flowPolicy))
+	h.start()
+	ctx := context.Background()
+	const o = "ord_fr"
+	h.skew.Store(int64(-time.Hour))
+	h.start1(orderEvent("fr1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	waitFor(t, "the offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
+	off := offerOf(t, h, o)
+	due := off.SentAt.Add(2 * time.Hour)
+	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
+	remind := func() {
+		t.Helper()
+		if err := h.worker.HandleReminder(ctx, asynq.NewTask(jobs.TypeReminder, payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reminders := func() int {
+		ns, _ := h.st.ListNotifications(ctx, store.NotificationFilter{OrderID: o, Kind: "choice_reminder"})
+		return len(ns)
+	}
+
+	h.skew.Store(int64(30*time.Minute + 5*time.Second)) // the reminder as decided
+	remind()
+	moved := offerOf(t, h, o)
+	wantAt := due.Add(-30 * time.Minute)
+	if !moved.Deadline.Equal(due) || moved.ReminderAt == nil || !moved.ReminderAt.Equal(wantAt) || reminders() != 0 {
+		t.Fatalf("deadline %v, reminder at %v, %d reminders; want %v, %v, none yet", moved.Deadline, moved.ReminderAt, reminders(), due, wantAt)
+	}
+	ids := h.followUps(t)
+	for _, want := range []string{fmt.Sprintf("deadline:%s@%d", off.ID, due.Unix()), fmt.Sprintf("reminder:%s@%d", off.ID, wantAt.Unix())} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("scheduled %q; want %s among them", ids, want)
+		}
+	}
+
+	h.skew.Store(int64(90*time.Minute + 5*time.Second)) // reminder_before the moved deadline
+	remind()
+	// One reminder decided (the email; the SMS is recorded as without consent), now.
+	if got := emailLog(h.summary(o)); !slices.Equal(got, []string{"backorder_notice email sent", "delay_option_offer email sent", "choice_reminder email sent"}) {
+		t.Errorf("emails %q", got)
+	}
+}

@@ -46,10 +46,25 @@ func postponedID(offer string, due time.Time) string {
 	return deadlineID(offer) + "@" + strconv.FormatInt(due.Unix(), 10)
 }
 
+// movedReminderID is the TaskID of an offer's reminder moved to at, with its deadline.
+func movedReminderID(offer string, at time.Time) string {
+	return reminderID(offer) + "@" + strconv.FormatInt(at.Unix(), 10)
+}
+
 // deadlineIDs are the TaskIDs the offer's deadline may be scheduled under: as decided,
 // and as postponed to its current deadline.
 func deadlineIDs(off *store.Offer) []string {
 	return []string{deadlineID(off.ID), postponedID(off.ID, off.Deadline)}
+}
+
+// reminderIDs are the TaskIDs the offer's reminder may be scheduled under: as decided,
+// and as moved to its current moment.
+func reminderIDs(off *store.Offer) []string {
+	ids := []string{reminderID(off.ID)}
+	if off.ReminderAt != nil {
+		ids = append(ids, movedReminderID(off.ID, *off.ReminderAt))
+	}
+	return ids
 }
 
 // policyLine is a line as the policy sees it.
@@ -159,7 +174,7 @@ func (w *Worker) closeOffers(ctx context.Context, p *plan, orderID string) error
 		}
 		off.State, off.UpdatedAt = store.OfferClosed, w.Now()
 		p.commit.Offers = append(p.commit.Offers, off)
-		p.dropTasks = append(append(p.dropTasks, reminderID(off.ID)), deadlineIDs(off)...)
+		p.dropTasks = append(append(p.dropTasks, reminderIDs(off)...), deadlineIDs(off)...)
 	}
 	p.dropTasks = append(p.dropTasks, windowID(orderID))
 	return nil
