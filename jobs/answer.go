@@ -36,13 +36,18 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			closed = closed || !open(l)
 		}
 		// The last moment to answer counts from when the offer was sent, also before
-		// the deadline task has moved the stored deadline there (HandleDeadline).
+		// the deadline task has moved the stored deadline there (HandleDeadline); once
+		// that task has decided the offer (it may run a little early), it has passed.
 		dl, err := w.deliveryOf(ctx, off)
 		if err != nil {
 			return nil, err
 		}
+		deadline := w.answerBy(off, dl.sent, o)
+		if off.State != store.OfferOpen && now.Before(deadline) {
+			deadline = now
+		}
 		changed, err = policy.Accept(policy.Answering{Recorded: off.Choice, SubstituteOffered: len(off.Substitute) > 0 && string(off.Substitute) != "null",
-			Deadline: w.answerBy(off, dl.sent, o), Closed: closed}, choice, now)
+			Deadline: deadline, Closed: closed}, choice, now)
 		if err != nil || !changed {
 			return nil, err
 		}

@@ -79,10 +79,20 @@ func (w *Worker) HandleReminder(ctx context.Context, t *asynq.Task) error {
 			w.postpone(p, o, off, due, "")
 			if at := policy.Reminder(due, now.Add(deadlineSlack), w.offerPolicy(off), o.loc); at != nil {
 				off.ReminderAt = at
-				p.followUps = append(p.followUps, followUp{TypeReminder, movedReminderID(off.ID, *at), *at,
-					FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
-				return p, nil
 			}
+		}
+		// A reminder whose moment is still ahead — moved just now, or moved by an
+		// earlier run of this task that asynq runs again, or run by hand ahead of time
+		// — waits for it, under a TaskID of its own (never the running one's: asynq
+		// would refuse it, and enqueueOnce take that for "queued already").
+		if off.ReminderAt != nil && now.Add(deadlineSlack).Before(*off.ReminderAt) {
+			id := movedReminderID(off.ID, *off.ReminderAt)
+			if running, _ := asynq.GetTaskID(ctx); id == running {
+				id += "+" + strconv.FormatInt(now.UnixNano(), 10)
+			}
+			p.commit.Offers = []*store.Offer{off}
+			p.followUps = append(p.followUps, followUp{TypeReminder, id, *off.ReminderAt, FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
+			return p, nil
 		}
 		_, views := o.offerLines(off)
 		d := decision{kind: templates.KindChoiceReminder, lines: views, offer: o.viewOffer(w, off), offerID: off.ID}

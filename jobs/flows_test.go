@@ -665,6 +665,7 @@ func flowReminderFollowsMovedDeadline(t *testing.T) {
 
 	h.skew.Store(int64(30*time.Minute + 5*time.Second)) // the reminder as decided
 	remind()
+	remind() // asynq runs it again (say its queueing failed after the commit): it still waits
 	moved := offerOf(t, h, o)
 	wantAt := due.Add(-30 * time.Minute)
 	if !moved.Deadline.Equal(due) || moved.ReminderAt == nil || !moved.ReminderAt.Equal(wantAt) || reminders() != 0 {
@@ -677,10 +678,40 @@ func flowReminderFollowsMovedDeadline(t *testing.T) {
 		}
 	}
 
+	// Run by hand ahead of its moment, the moved reminder waits again, under a
+	// TaskID of its own.
+	in := asynq.NewInspector(h.redis)
+	defer in.Close()
+	movedID := fmt.Sprintf("reminder:%s@%d", off.ID, wantAt.Unix())
+	if err := in.RunTask("critical", movedID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reminder scheduled again", func() bool {
+		return slices.ContainsFunc(h.followUps(t), func(id string) bool { return strings.HasPrefix(id, movedID+"+") })
+	})
+	if reminders() != 0 {
+		t.Fatalf("%d reminders before the moved moment", reminders())
+	}
+
 	h.skew.Store(int64(90*time.Minute + 5*time.Second)) // reminder_before the moved deadline
 	remind()
-	// One reminder decided (the email; the SMS is recorded as without consent), now.
+	// One reminder decided (the email; the SMS is recorded as without consent), now,
+	// stating the moved deadline.
 	if got := emailLog(h.summary(o)); !slices.Equal(got, []string{"backorder_notice email sent", "delay_option_offer email sent", "choice_reminder email sent"}) {
 		t.Errorf("emails %q", got)
+	}
+	ny, _ := time.LoadLocation("America/New_York") // the brand's zone; the customer has none
+	if body, want := findKind(t, h, o, "choice_reminder", "email").Body, due.In(ny).Format("January 2, 2006, 3:04 pm"); !strings.Contains(body, "Please choose by "+want) {
+		t.Errorf("the reminder does not state the moved deadline %q:\n%s", want, body)
+	}
+
+	// The answer drops the moved follow-ups with the others.
+	if _, _, err := h.worker.Choose(ctx, off.ID, "refund", "web"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range h.followUps(t) {
+		if id == movedID || strings.HasPrefix(id, "deadline:"+off.ID) {
+			t.Errorf("%s still scheduled after the answer", id)
+		}
 	}
 }
