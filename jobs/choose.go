@@ -86,10 +86,8 @@ func (w *Worker) HandleReminder(ctx context.Context, t *asynq.Task) error {
 		// — waits for it, under a TaskID of its own (never the running one's: asynq
 		// would refuse it, and enqueueOnce take that for "queued already").
 		if off.ReminderAt != nil && now.Add(deadlineSlack).Before(*off.ReminderAt) {
-			id := movedReminderID(off.ID, *off.ReminderAt)
-			if running, _ := asynq.GetTaskID(ctx); id == running {
-				id += "+" + strconv.FormatInt(now.UnixNano(), 10)
-			}
+			running, _ := asynq.GetTaskID(ctx)
+			id := notRunning(movedReminderID(off.ID, *off.ReminderAt), running, now)
 			p.commit.Offers = []*store.Offer{off}
 			p.followUps = append(p.followUps, followUp{TypeReminder, id, *off.ReminderAt, FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
 			return p, nil
@@ -150,10 +148,21 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 	})
 }
 
-// deadlineSlack is how early a deadline task may run and still decide: asynq
-// schedules by the whole second, so a task may start up to a second before the
-// moment it was scheduled for.
+// deadlineSlack is how early a deadline or reminder task may run and still act:
+// asynq schedules by the whole second, so a task may start up to a second before
+// the moment it was scheduled for.
 const deadlineSlack = 2 * time.Second
+
+// notRunning returns id, or, when id is the TaskID of the task running now (run
+// ahead of its moment, it schedules itself again), id with the present moment
+// added: asynq refuses a second task with a TaskID still held, and enqueueOnce takes
+// that for "queued already", so the follow-up would be lost.
+func notRunning(id, running string, now time.Time) string {
+	if id == running {
+		return id + "+" + strconv.FormatInt(now.UnixNano(), 10)
+	}
+	return id
+}
 
 // delivery is what the offer's own messages say of it.
 type delivery struct {
@@ -213,20 +222,13 @@ func (w *Worker) offerPolicy(off *store.Offer) config.Policy {
 }
 
 // postpone moves the offer's deadline to due and schedules its decision then, under
-// a TaskID of its own, deadline:<offer>@<unix seconds>: the deadline task running now
-// (running) still holds its TaskID, and asynq refuses a second task with it — which
-// enqueueOnce takes for "queued already", so the decision would never come. When the
-// running task is that very TaskID (run by hand ahead of time, or a worker's clock
-// behind the one that forwarded it), the new one also carries the present moment.
-// A postponed deadline that fires after the case closed finds the offer no longer
-// open, as every follow-up does.
+// a TaskID of its own, deadline:<offer>@<unix seconds> (deadline:<offer> may still be
+// the task running now, running; see notRunning). A postponed deadline that fires
+// after the case closed finds the offer no longer open, as every follow-up does.
 func (w *Worker) postpone(p *plan, o *orderState, off *store.Offer, due time.Time, running string) *plan {
 	off.Deadline, off.UpdatedAt = due, p.commit.At
 	p.commit.Offers = []*store.Offer{off}
-	id := postponedID(off.ID, due)
-	if id == running {
-		id += "+" + strconv.FormatInt(p.commit.At.UnixNano(), 10)
-	}
+	id := notRunning(postponedID(off.ID, due), running, p.commit.At)
 	p.followUps = append(p.followUps, followUp{TypeDeadline, id, due, FollowUpPayload{OrderID: o.rec.ID, OfferID: off.ID}})
 	p.note("offer %s: sent later than decided, so its deadline moves to %s", off.ID, due.Format(time.RFC3339))
 	return p
