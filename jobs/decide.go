@@ -25,6 +25,14 @@ type decision struct {
 // (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned.
 func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
 	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
+		if e.PartiallyShipped != nil {
+			// The events crossed: an earlier parcel heard of after the shipment that
+			// closed the order. Its lines still open went with it, and its tracking is
+			// news the customer has not had.
+			if ds := o.lateParcel(e.Time, e.PartiallyShipped); len(ds) > 0 {
+				return ds, nil
+			}
+		}
 		p.note("order closed; %s ignored", e.Type)
 		return nil, nil // a closed case gets no more news
 	}
@@ -190,24 +198,35 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.
 func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
-	wasBackordered := map[string]bool{}
-	for _, l := range o.rec.Lines {
-		if l.BackorderedQty > 0 {
-			wasBackordered[l.LineID] = true
-		}
-	}
-	ids, lines := o.ship(at, d.Shipment)
+	ds := o.shipBackordered(at, d.Shipment)
 	o.close(at) // the last shipment closes the case (CONTRACT.md §3), whatever arrived before
+	return ds
+}
+
+// lateParcel records a partial shipment that arrives after the order closed, for the
+// lines it carried that are still open and that it is not stale for (a shipped order's
+// lines its last shipment did not carry), and sends `shipped` for those that had been
+// backordered, with that parcel's tracking: the order has shipped, and this is part of
+// it the customer was not told of. A canceled order has no open line left, and a
+// parcel whose lines went out with the last shipment says nothing.
+func (o *orderState) lateParcel(at time.Time, d *event.PartiallyShippedData) []decision {
+	return o.shipBackordered(at, d.Shipment)
+}
+
+// shipBackordered records shipment s and returns `shipped` for the items it carried
+// that had been backordered, or nothing when it carried none.
+func (o *orderState) shipBackordered(at time.Time, s *event.Shipment) []decision {
+	ids, lines := o.ship(at, s)
 	var backordered []templates.Line
 	for i, id := range ids {
-		if wasBackordered[id] {
+		if l := o.lineState(id); l != nil && l.BackorderedQty > 0 {
 			backordered = append(backordered, lines[i])
 		}
 	}
 	if len(backordered) == 0 {
 		return nil
 	}
-	return []decision{{kind: templates.KindShipped, lines: backordered, shipment: viewShipment(d.Shipment)}}
+	return []decision{{kind: templates.KindShipped, lines: backordered, shipment: viewShipment(s)}}
 }
 
 // canceled cancels the open lines and closes the order. By default the shop confirms

@@ -102,8 +102,9 @@ func TestCoalescing(t *testing.T) {
 	h.ingest(orderEvent("s2", "order.partially_shipped", "2026-11-04T10:00:00Z", o2, custNoConsent,
 		ship1+`,"pending_lines":[{"line_id":"l2","quantity":1,"eta":null}]`))
 	// The shipment arrives once the partial one is decided (its message waiting out
-	// the window). Ingested together, asynq may apply the newer order.shipped first;
-	// the partial shipment is then older than the closed order, and says nothing.
+	// the window). Ingested together, asynq may apply the newer order.shipped first:
+	// the customer then gets a `shipped` per parcel (TestShipmentsCrossed), not the one
+	// merged message this test is about.
 	waitFor(t, "s2 decided", func() bool {
 		rec, err := h.st.GetEvent(context.Background(), "test", "s2")
 		return err == nil && rec.Status == store.EventHandled
@@ -197,4 +198,51 @@ func findKind(t *testing.T, h *harness, order, kind, channel string) store.Notif
 	}
 	t.Fatalf("no %s %s for %s", kind, channel, order)
 	return store.Notification{}
+}
+
+// TestShipmentsCrossed: the order.shipped that closes the order is applied before an
+// older partial shipment of it (the events crossed on the way, or were taken by two
+// workers at once). The customer still hears of both parcels, each with its tracking:
+// `shipped` for the last one, then `shipped` for the earlier one. A late parcel whose
+// lines already went out, and news other than a shipment, say nothing.
+func TestShipmentsCrossed(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 1s, quiet_hours: "", max_updates_per_day: 10}`)
+	h.start()
+	const o = "ord_cross"
+	h.step(orderEvent("x1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
+	h.step(orderEvent("x3", "order.shipped", "2026-11-04T11:00:00Z", o, custNoConsent, ship2))
+	h.step(orderEvent("x2", "order.partially_shipped", "2026-11-04T10:00:00Z", o, custNoConsent,
+		ship1+`,"pending_lines":[{"line_id":"l2","quantity":1,"eta":null}]`))
+	h.step(orderEvent("x4", "order.partially_shipped", "2026-11-04T09:00:00Z", o, custNoConsent, ship2))
+	h.step(etaChange("x5", "2026-11-04T08:00:00Z", o, `"2026-12-20"`))
+	want := []string{"backorder_notice email sent", "shipped email sent", "shipped email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: o, Kind: "shipped"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parcels []string
+	for _, n := range ns {
+		if n.Channel != "email" {
+			continue
+		}
+		switch {
+		case strings.Contains(n.Body, "1Z2") && strings.Contains(n.Body, "Mug") && !strings.Contains(n.Body, "Blue Kettle"):
+			parcels = append(parcels, "1Z2 Mug")
+		case strings.Contains(n.Body, "1Z1") && strings.Contains(n.Body, "Blue Kettle") && !strings.Contains(n.Body, "Mug"):
+			parcels = append(parcels, "1Z1 Blue Kettle")
+		default:
+			t.Errorf("a shipped email with other parcels:\n%s", n.Body)
+		}
+	}
+	slices.Sort(parcels)
+	if !slices.Equal(parcels, []string{"1Z1 Blue Kettle", "1Z2 Mug"}) {
+		t.Errorf("parcels told %q", parcels)
+	}
+	order, _ := h.st.GetOrder(context.Background(), o)
+	if order.State != store.OrderClosed || order.Lines[0].State != store.LineShipped || order.Lines[1].State != store.LineShipped {
+		t.Errorf("order %s, lines %s and %s; want closed, both shipped", order.State, order.Lines[0].State, order.Lines[1].State)
+	}
 }
