@@ -25,11 +25,14 @@ type decision struct {
 // (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned.
 func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
 	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
-		if e.PartiallyShipped != nil {
+		if e.PartiallyShipped != nil && o.rec.ClosedAt != nil && !e.Time.After(*o.rec.ClosedAt) {
 			// The events crossed: an earlier parcel heard of after the shipment that
 			// closed the order. Its lines still open went with it, and its tracking is
 			// news the customer has not had.
-			if ds := o.lateParcel(e.Time, e.PartiallyShipped); len(ds) > 0 {
+			if ds, applied := o.lateParcel(e.Time, e.PartiallyShipped); applied {
+				if len(ds) == 0 {
+					p.note("order closed; an earlier parcel recorded, nothing backordered in it")
+				}
 				return ds, nil
 			}
 		}
@@ -198,24 +201,29 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.
 func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
-	ds := o.shipBackordered(at, d.Shipment)
+	_, ds := o.shipBackordered(at, d.Shipment)
 	o.close(at) // the last shipment closes the case (CONTRACT.md §3), whatever arrived before
 	return ds
 }
 
-// lateParcel records a partial shipment that arrives after the order closed, for the
-// lines it carried that are still open and that it is not stale for (a shipped order's
-// lines its last shipment did not carry), and sends `shipped` for those that had been
-// backordered, with that parcel's tracking: the order has shipped, and this is part of
-// it the customer was not told of. A canceled order has no open line left, and a
-// parcel whose lines went out with the last shipment says nothing.
-func (o *orderState) lateParcel(at time.Time, d *event.PartiallyShippedData) []decision {
-	return o.shipBackordered(at, d.Shipment)
+// lateParcel records a partial shipment older than the order's closing, heard of
+// after it, for the lines it carried that are still open and that it is not stale for
+// (a shipped order's lines its last shipment did not carry), and sends `shipped` for
+// those that had been backordered, with that parcel's tracking: the order has
+// shipped, and this is part of it the customer was not told of. applied is whether
+// it recorded any line. After a cancellation at C every line still open is newer than
+// C (the cancellation was stale for it), so a parcel from before C is stale for it
+// too, and says nothing; so does a parcel whose lines went out with the last
+// shipment, or one older than a line's newer state (the last shipment also carried
+// part of that line).
+func (o *orderState) lateParcel(at time.Time, d *event.PartiallyShippedData) (ds []decision, applied bool) {
+	ids, ds := o.shipBackordered(at, d.Shipment)
+	return ds, len(ids) > 0
 }
 
-// shipBackordered records shipment s and returns `shipped` for the items it carried
-// that had been backordered, or nothing when it carried none.
-func (o *orderState) shipBackordered(at time.Time, s *event.Shipment) []decision {
+// shipBackordered records shipment s and returns the lines it applied to, and
+// `shipped` for the items it carried that had been backordered (nothing when none).
+func (o *orderState) shipBackordered(at time.Time, s *event.Shipment) ([]string, []decision) {
 	ids, lines := o.ship(at, s)
 	var backordered []templates.Line
 	for i, id := range ids {
@@ -224,9 +232,9 @@ func (o *orderState) shipBackordered(at time.Time, s *event.Shipment) []decision
 		}
 	}
 	if len(backordered) == 0 {
-		return nil
+		return ids, nil
 	}
-	return []decision{{kind: templates.KindShipped, lines: backordered, shipment: viewShipment(s)}}
+	return ids, []decision{{kind: templates.KindShipped, lines: backordered, shipment: viewShipment(s)}}
 }
 
 // canceled cancels the open lines and closes the order. By default the shop confirms

@@ -245,4 +245,26 @@ func TestShipmentsCrossed(t *testing.T) {
 	if order.State != store.OrderClosed || order.Lines[0].State != store.LineShipped || order.Lines[1].State != store.LineShipped {
 		t.Errorf("order %s, lines %s and %s; want closed, both shipped", order.State, order.Lines[0].State, order.Lines[1].State)
 	}
+
+	// Canceled, not shipped: l1's newer ETA (12:30) made the cancellation (12:00) stale
+	// for it, so l1 is still open in the closed order. A parcel after the cancellation
+	// is not one that crossed it, and one before it is stale for l1: no `shipped`.
+	const c = "ord_cross_cancel"
+	h.step(orderEvent("y1", "order.backordered", "2026-11-02T10:00:00Z", c, custNoConsent, boBoth))
+	h.step(etaChange("y2", "2026-11-04T12:30:00Z", c, `"2026-12-20"`))
+	h.step(orderEvent("y3", "order.canceled", "2026-11-04T12:00:00Z", c, custNoConsent, ``))
+	h.step(orderEvent("y4", "order.partially_shipped", "2026-11-04T13:00:00Z", c, custNoConsent, ship1))
+	h.step(orderEvent("y5", "order.partially_shipped", "2026-11-04T11:00:00Z", c, custNoConsent, ship1))
+	if got, want := emailLog(h.summary(c)), []string{"backorder_notice email sent", "eta_update email sent"}; !slices.Equal(got, want) {
+		t.Errorf("canceled order:\n got %q\nwant %q", got, want)
+	}
+
+	// A parcel dated after the shipment that closed the order did not cross it.
+	const n = "ord_cross_newer"
+	h.step(orderEvent("z1", "order.backordered", "2026-11-02T10:00:00Z", n, custNoConsent, boBoth))
+	h.step(orderEvent("z2", "order.shipped", "2026-11-04T11:00:00Z", n, custNoConsent, ship2))
+	h.step(orderEvent("z3", "order.partially_shipped", "2026-11-09T10:00:00Z", n, custNoConsent, ship1))
+	if got, want := emailLog(h.summary(n)), []string{"backorder_notice email sent", "shipped email sent"}; !slices.Equal(got, want) {
+		t.Errorf("parcel after the close:\n got %q\nwant %q", got, want)
+	}
 }
