@@ -468,9 +468,7 @@ func flowUndeliveredOfferIsUnreachable(t *testing.T) {
 	ctx := context.Background()
 	deadline := func(order string) store.Offer {
 		t.Helper()
-		off := offerOf(t, h, order)
-		payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: order, OfferID: off.ID})
-		if err := h.worker.HandleDeadline(ctx, asynq.NewTask(jobs.TypeDeadline, payload)); err != nil {
+		if err := h.worker.HandleDeadline(ctx, followUpTask(jobs.TypeDeadline, offerOf(t, h, order))); err != nil {
 			t.Fatalf("deadline of %s: %v", order, err)
 		}
 		return offerOf(t, h, order)
@@ -525,18 +523,14 @@ func flowDeadlineCountsFromSent(t *testing.T) {
 	h.start()
 	ctx := context.Background()
 	const o = "ord_fs"
-	h.skew.Store(int64(-time.Hour))
-	h.start1(orderEvent("fs1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
-	waitFor(t, "the offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
-	off := offerOf(t, h, o)
+	off := offerSentLate(t, h, o)
 	due := off.SentAt.Add(2 * time.Hour)
 	if d := due.Sub(off.Deadline); d < time.Hour || d > time.Hour+time.Minute {
 		t.Fatalf("deadline %v, sent %v: want the deadline an hour before sent + M", off.Deadline, off.SentAt)
 	}
-	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
 	run := func() {
 		t.Helper()
-		if err := h.worker.HandleDeadline(ctx, asynq.NewTask(jobs.TypeDeadline, payload)); err != nil {
+		if err := h.worker.HandleDeadline(ctx, followUpTask(jobs.TypeDeadline, off)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -580,11 +574,7 @@ func TestFlowAnswerUntilSentPlusM(t *testing.T) { forEachDB(t, flowAnswerUntilSe
 func flowAnswerUntilSentPlusM(t *testing.T) {
 	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 2h", 1))
 	h.start()
-	const o = "ord_fw"
-	h.skew.Store(int64(-time.Hour)) // decided an hour before it was sent
-	h.start1(orderEvent("fw1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
-	waitFor(t, "the offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
-	off := offerOf(t, h, o)
+	off := offerSentLate(t, h, "ord_fw")
 	h.skew.Store(int64(time.Hour + 10*time.Second)) // past decided + M, before sent + M
 	if got, _, err := h.worker.Choose(context.Background(), off.ID, "wait", "web"); err != nil || got.Choice != "wait" {
 		t.Fatalf("answer before sent + M: %v, %+v", err, got)
@@ -621,8 +611,7 @@ func flowOfferSentButNotMarked(t *testing.T) {
 		t.Fatalf("offer marked sent at %v despite the lost MarkOfferSent", off.SentAt)
 	}
 	h.skew.Store(int64(time.Hour + 5*time.Second))
-	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
-	if err := h.worker.HandleDeadline(context.Background(), asynq.NewTask(jobs.TypeDeadline, payload)); err != nil {
+	if err := h.worker.HandleDeadline(context.Background(), followUpTask(jobs.TypeDeadline, off)); err != nil {
 		t.Fatal(err)
 	}
 	if got := offerOf(t, h, o); got.Choice != "wait" || got.ChoiceChannel != "silence" {
@@ -646,15 +635,11 @@ func flowReminderFollowsMovedDeadline(t *testing.T) {
 	h.start()
 	ctx := context.Background()
 	const o = "ord_fr"
-	h.skew.Store(int64(-time.Hour))
-	h.start1(orderEvent("fr1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
-	waitFor(t, "the offer sent", func() bool { return offerOf(t, h, o).SentAt != nil })
-	off := offerOf(t, h, o)
+	off := offerSentLate(t, h, o)
 	due := off.SentAt.Add(2 * time.Hour)
-	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: o, OfferID: off.ID})
 	remind := func() {
 		t.Helper()
-		if err := h.worker.HandleReminder(ctx, asynq.NewTask(jobs.TypeReminder, payload)); err != nil {
+		if err := h.worker.HandleReminder(ctx, followUpTask(jobs.TypeReminder, off)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -714,4 +699,21 @@ func flowReminderFollowsMovedDeadline(t *testing.T) {
 			t.Errorf("%s still scheduled after the answer", id)
 		}
 	}
+}
+
+// offerSentLate opens an offer for order decided an hour before its email is
+// accepted (the worker's clock an hour behind while it decides), and returns it once
+// it is marked sent.
+func offerSentLate(t *testing.T, h *harness, order string) store.Offer {
+	t.Helper()
+	h.skew.Store(int64(-time.Hour))
+	h.start1(orderEvent(order+"1", "order.backordered", "2026-11-02T10:00:00Z", order, custNoConsent, boL1))
+	waitFor(t, order+"'s offer sent", func() bool { return offerOf(t, h, order).SentAt != nil })
+	return offerOf(t, h, order)
+}
+
+// followUpTask is the follow-up task typ of offer off, to run by hand.
+func followUpTask(typ string, off store.Offer) *asynq.Task {
+	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: off.OrderID, OfferID: off.ID})
+	return asynq.NewTask(typ, payload)
 }
