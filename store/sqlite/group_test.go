@@ -65,16 +65,13 @@ func TestGroupFailureIsUndoneAlone(t *testing.T) {
 		return boom
 	}}
 	batch := []*txReq{logTx(ctx, 1), failing, logTx(ctx, 2, 3)}
-	s.group.run(batch)
+	runGroup(s, batch)
 	for i, r := range batch {
-		<-r.done
 		if r == failing && !errors.Is(r.err, boom) || r != failing && r.err != nil {
 			t.Errorf("transaction %d: %v", i, r.err)
 		}
 	}
-	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
-		t.Errorf("group_log holds %v; want [1 2 3]", got)
-	}
+	wantLogged(t, s, 1, 2, 3)
 }
 
 // When SQLite rolls back the shared transaction (here the fn ends it itself, as an
@@ -93,19 +90,14 @@ func TestGroupLostTransaction(t *testing.T) {
 	}}
 	first, last := logTx(ctx, 1), logTx(ctx, 2)
 	batch := []*txReq{first, killer, last}
-	s.group.run(batch)
-	for _, r := range batch {
-		<-r.done
-	}
+	runGroup(s, batch)
 	if first.err == nil || killer.err == nil {
 		t.Errorf("the rolled-back transactions reported %v and %v; want errors", first.err, killer.err)
 	}
 	if last.err != nil {
 		t.Errorf("the transaction after the loss: %v; want it run alone", last.err)
 	}
-	if got := logged(t, s); !slices.Equal(got, []int{2}) {
-		t.Errorf("group_log holds %v; want [2]", got)
-	}
+	wantLogged(t, s, 2)
 	// The writer is usable afterwards.
 	if err := s.inTx(ctx, logTx(ctx, 3).fn); err != nil {
 		t.Fatal(err)
@@ -120,16 +112,11 @@ func TestGroupCanceledCaller(t *testing.T) {
 	cancel()
 	gone := logTx(canceled, 7)
 	batch := []*txReq{logTx(t.Context(), 1), gone, logTx(t.Context(), 2)}
-	s.group.run(batch)
-	for _, r := range batch {
-		<-r.done
-	}
+	runGroup(s, batch)
 	if !errors.Is(gone.err, context.Canceled) || batch[0].err != nil || batch[2].err != nil {
 		t.Errorf("errors %v, %v, %v", batch[0].err, gone.err, batch[2].err)
 	}
-	if got := logged(t, s); !slices.Equal(got, []int{1, 2}) {
-		t.Errorf("group_log holds %v; want [1 2]", got)
-	}
+	wantLogged(t, s, 1, 2)
 }
 
 // Many callers at once through inTx and inTxAlone: each commits once, in fewer
@@ -220,16 +207,13 @@ func TestGroupCancelDuringTurn(t *testing.T) {
 		return err
 	}}
 	batch := []*txReq{logTx(t.Context(), 1), during, logTx(t.Context(), 3)}
-	s.group.run(batch)
+	runGroup(s, batch)
 	for i, r := range batch {
-		<-r.done
 		if r.err != nil {
 			t.Errorf("transaction %d: %v", i, r.err)
 		}
 	}
-	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
-		t.Errorf("group_log holds %v; want [1 2 3]", got)
-	}
+	wantLogged(t, s, 1, 2, 3)
 }
 
 // A panic in a grouped transaction is its caller's error; the others commit and the
@@ -245,10 +229,7 @@ func TestGroupPanic(t *testing.T) {
 		panic("boom")
 	}}
 	batch := []*txReq{logTx(ctx, 1), panics, logTx(ctx, 2)}
-	s.group.run(batch)
-	for _, r := range batch {
-		<-r.done
-	}
+	runGroup(s, batch)
 	if panics.err == nil || !strings.Contains(panics.err.Error(), "panic") || batch[0].err != nil || batch[2].err != nil {
 		t.Errorf("errors %v, %v, %v", batch[0].err, panics.err, batch[2].err)
 	}
@@ -258,9 +239,7 @@ func TestGroupPanic(t *testing.T) {
 	if err := s.inTx(ctx, logTx(ctx, 3).fn); err != nil {
 		t.Fatal(err)
 	}
-	if got := logged(t, s); !slices.Equal(got, []int{1, 2, 3}) {
-		t.Errorf("group_log holds %v; want [1 2 3]", got)
-	}
+	wantLogged(t, s, 1, 2, 3)
 }
 
 // A caller whose context ends while it waits for the writer gives up at once and
@@ -317,7 +296,21 @@ func TestGroupCancelWhileWaiting(t *testing.T) {
 	if err := <-stays; err != nil {
 		t.Error(err)
 	}
-	if got := logged(t, s); !slices.Equal(got, []int{1, 8}) {
-		t.Errorf("group_log holds %v; want [1 8]", got)
+	wantLogged(t, s, 1, 8)
+}
+
+// runGroup runs batch as one group and waits for every caller's outcome.
+func runGroup(s *Store, batch []*txReq) {
+	s.group.run(batch)
+	for _, r := range batch {
+		<-r.done
+	}
+}
+
+// wantLogged checks that group_log holds exactly want, in order.
+func wantLogged(t *testing.T, s *Store, want ...int) {
+	t.Helper()
+	if got := logged(t, s); !slices.Equal(got, want) {
+		t.Errorf("group_log holds %v; want %v", got, want)
 	}
 }
