@@ -181,22 +181,40 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 }
 
 // ship records a shipment and returns the ids and views of the lines it carried that
-// the event is not stale for.
+// the event is not stale for, or that it completes after the crossing (crossedPart).
 func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
 	for _, sl := range s.Lines {
 		l := o.line(sl.LineID)
-		if stale(l, at) || !open(l) {
+		if !open(l) {
 			continue
 		}
-		l.ShippedQty += sl.Quantity
+		qty := sl.Quantity
+		switch {
+		case !stale(l, at):
+			l.StateAt = at
+		case o.crossedPart(l):
+			qty = min(qty, l.Quantity-l.ShippedQty) // StateAt stays the closing's
+		default:
+			continue
+		}
+		l.ShippedQty += qty
 		if l.ShippedQty >= l.Quantity {
 			l.ShippedQty, l.State = l.Quantity, store.LineShipped
 		}
-		l.StateAt = at
 		ids = append(ids, sl.LineID)
-		lines = append(lines, o.viewLine(sl.LineID, sl.Quantity, nil, nil))
+		lines = append(lines, o.viewLine(sl.LineID, qty, nil, nil))
 	}
 	return ids, lines
+}
+
+// crossedPart reports whether l is a line that the shipment closing the order carried
+// only part of: the closing set its StateAt and left it open. order.shipped is the
+// last shipment, so the rest of l went in earlier parcels; one heard of now, though
+// older than l's state, carries units the customer has not been told of. A
+// cancellation leaves no such line: the lines it applies to are canceled.
+func (o *orderState) crossedPart(l *store.OrderLine) bool {
+	return o.rec.State == store.OrderClosed && o.rec.ClosedAt != nil && l.StateAt.Equal(*o.rec.ClosedAt) &&
+		l.ShippedQty < l.Quantity
 }
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.
@@ -208,14 +226,14 @@ func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
 
 // lateParcel records a partial shipment older than the order's closing, heard of
 // after it, for the lines it carried that are still open and that it is not stale for
-// (a shipped order's lines its last shipment did not carry), and sends `shipped` for
-// those that had been backordered, with that parcel's tracking: the order has
-// shipped, and this is part of it the customer was not told of. applied is whether
-// it recorded any line. After a cancellation at C every line still open is newer than
-// C (the cancellation was stale for it), so a parcel from before C is stale for it
-// too, and says nothing; so does a parcel whose lines went out with the last
-// shipment, or one older than a line's newer state (the last shipment also carried
-// part of that line).
+// (a shipped order's lines its last shipment did not carry) or that the last shipment
+// carried only part of (crossedPart: up to what is left of the line), and sends
+// `shipped` for those that had been backordered, with that parcel's tracking: the
+// order has shipped, and this is part of it the customer was not told of. applied is
+// whether it recorded any line. After a cancellation at C every line still open is
+// newer than C (the cancellation was stale for it), so a parcel from before C is
+// stale for it too, and says nothing; so does a parcel whose lines went out in full
+// already.
 func (o *orderState) lateParcel(at time.Time, d *event.PartiallyShippedData) (ds []decision, applied bool) {
 	ids, ds := o.shipBackordered(at, d.Shipment)
 	return ds, len(ids) > 0

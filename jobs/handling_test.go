@@ -268,3 +268,65 @@ func TestShipmentsCrossed(t *testing.T) {
 		t.Errorf("parcel after the close:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestShipmentsCrossedSplitLine: two parcels each carried one of l1's two units, and
+// the order.shipped with the second (and l2) is applied before the partial shipment
+// with the first. The customer hears of both parcels, each with its own unit of l1;
+// a third parcel of l1, older still, finds nothing left to ship and says nothing.
+func TestShipmentsCrossedSplitLine(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 1s, quiet_hours: "", max_updates_per_day: 10}`)
+	h.start()
+	const o = "ord_cross_split"
+	parcel := func(id, tracking, lines string) string {
+		return fmt.Sprintf(`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[%s]}`,
+			id, tracking, tracking, lines)
+	}
+	h.step(orderEvent("v1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
+	h.step(orderEvent("v3", "order.shipped", "2026-11-04T11:00:00Z", o, custNoConsent,
+		parcel("sB", "1ZB", `{"line_id":"l1","quantity":1},{"line_id":"l2","quantity":1}`)))
+	h.step(orderEvent("v2", "order.partially_shipped", "2026-11-04T10:00:00Z", o, custNoConsent,
+		parcel("sA", "1ZA", `{"line_id":"l1","quantity":1}`)+`,"pending_lines":[{"line_id":"l1","quantity":1,"eta":null},{"line_id":"l2","quantity":1,"eta":null}]`))
+	h.step(orderEvent("v0", "order.partially_shipped", "2026-11-04T09:00:00Z", o, custNoConsent,
+		parcel("s0", "1Z0", `{"line_id":"l1","quantity":1}`)))
+	want := []string{"backorder_notice email sent", "shipped email sent", "shipped email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: o, Kind: "shipped"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parcels []string
+	for _, n := range ns {
+		if n.Channel != "email" {
+			continue
+		}
+		switch {
+		case strings.Contains(n.Body, "1ZB") && strings.Contains(n.Body, "Blue Kettle") && strings.Contains(n.Body, "Mug"):
+			parcels = append(parcels, "1ZB Blue Kettle, Mug")
+		case strings.Contains(n.Body, "1ZA") && strings.Contains(n.Body, "Blue Kettle") && !strings.Contains(n.Body, "Mug"):
+			parcels = append(parcels, "1ZA Blue Kettle")
+		default:
+			t.Errorf("a shipped email with other parcels:\n%s", n.Body)
+		}
+		if strings.Contains(n.Body, "Qty 2") {
+			t.Errorf("each parcel carried one unit of l1, not two:\n%s", n.Body)
+		}
+	}
+	slices.Sort(parcels)
+	if !slices.Equal(parcels, []string{"1ZA Blue Kettle", "1ZB Blue Kettle, Mug"}) {
+		t.Errorf("parcels told %q", parcels)
+	}
+	order, err := h.st.GetOrder(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range order.Lines {
+		if l.State != store.LineShipped || l.ShippedQty != l.Quantity {
+			t.Errorf("line %s: %s, %d of %d shipped; want all shipped", l.LineID, l.State, l.ShippedQty, l.Quantity)
+		}
+	}
+	if order.State != store.OrderClosed {
+		t.Errorf("order %s, want closed", order.State)
+	}
+}
