@@ -22,7 +22,8 @@ type decision struct {
 }
 
 // decide applies an order event to o and returns the messages it calls for
-// (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned.
+// (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned,
+// but for a parcel that crossed the shipment closing the order (lateParcel).
 func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
 	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
 		if e.PartiallyShipped != nil && o.rec.ClosedAt != nil && !e.Time.After(*o.rec.ClosedAt) {
@@ -181,7 +182,8 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 }
 
 // ship records a shipment and returns the ids and views of the lines it carried that
-// the event is not stale for, or that it completes after the crossing (crossedPart).
+// the event is not stale for, or that are still open after the shipment that closed
+// the order (closedByShipment).
 func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
 	for _, sl := range s.Lines {
 		l := o.line(sl.LineID)
@@ -192,8 +194,8 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		switch {
 		case !stale(l, at):
 			l.StateAt = at
-		case o.crossedPart(l):
-			qty = min(qty, l.Quantity-l.ShippedQty) // StateAt stays the closing's
+		case o.closedByShipment():
+			qty = min(qty, l.Quantity-l.ShippedQty) // StateAt stays: nothing newer is undone
 		default:
 			continue
 		}
@@ -207,14 +209,25 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 	return ids, lines
 }
 
-// crossedPart reports whether l is a line that the shipment closing the order carried
-// only part of: the closing set its StateAt and left it open. order.shipped is the
-// last shipment, so the rest of l went in earlier parcels; one heard of now, though
-// older than l's state, carries units the customer has not been told of. A
-// cancellation leaves no such line: the lines it applies to are canceled.
-func (o *orderState) crossedPart(l *store.OrderLine) bool {
-	return o.rec.State == store.OrderClosed && o.rec.ClosedAt != nil && l.StateAt.Equal(*o.rec.ClosedAt) &&
-		l.ShippedQty < l.Quantity
+// closedByShipment reports whether the order was closed by an order.shipped: closed,
+// with a line not canceled that shipped units at the closing time. order.shipped is
+// the last shipment, so whatever of a line is still open went in earlier parcels: a
+// parcel heard of late carries units the customer has not been told of, however new
+// the line's state (an ETA change, or the closing shipment carrying part of it).
+// Shipments add up; they undo nothing newer, so staleness does not hold them back
+// here. An order closed by order.canceled does not qualify: the lines the
+// cancellation applied to are canceled, and those it left open are newer than it.
+func (o *orderState) closedByShipment() bool {
+	if o.rec.State != store.OrderClosed || o.rec.ClosedAt == nil {
+		return false
+	}
+	for i := range o.rec.Lines {
+		l := &o.rec.Lines[i]
+		if l.State != store.LineCanceled && l.ShippedQty > 0 && l.StateAt.Equal(*o.rec.ClosedAt) {
+			return true
+		}
+	}
+	return false
 }
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.
@@ -225,15 +238,14 @@ func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
 }
 
 // lateParcel records a partial shipment older than the order's closing, heard of
-// after it, for the lines it carried that are still open and that it is not stale for
-// (a shipped order's lines its last shipment did not carry) or that the last shipment
-// carried only part of (crossedPart: up to what is left of the line), and sends
-// `shipped` for those that had been backordered, with that parcel's tracking: the
-// order has shipped, and this is part of it the customer was not told of. applied is
-// whether it recorded any line. After a cancellation at C every line still open is
-// newer than C (the cancellation was stale for it), so a parcel from before C is
-// stale for it too, and says nothing; so does a parcel whose lines went out in full
-// already.
+// after it, for the lines it carried that are still open — not stale for it, or, in
+// an order that order.shipped closed, any (closedByShipment: up to what is left of
+// the line) — and sends `shipped` for those that had been backordered, with that
+// parcel's tracking: the order has shipped, and this is part of it the customer was
+// not told of. applied is whether it recorded any line. After a cancellation at C
+// every line still open is newer than C (the cancellation was stale for it), so a
+// parcel from before C is stale for it too, and says nothing; so does a parcel whose
+// lines went out in full already.
 func (o *orderState) lateParcel(at time.Time, d *event.PartiallyShippedData) (ds []decision, applied bool) {
 	ids, ds := o.shipBackordered(at, d.Shipment)
 	return ds, len(ids) > 0

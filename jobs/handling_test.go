@@ -251,43 +251,84 @@ func TestShipmentsCrossed(t *testing.T) {
 	}
 }
 
-// TestShipmentsCrossedSplitLine: two parcels each carried one of l1's two units, and
-// the order.shipped with the second (and l2) is applied before the partial shipment
-// with the first. The customer hears of both parcels, each with its own unit of l1;
-// a third parcel of l1, older still, finds nothing left to ship and says nothing.
-func TestShipmentsCrossedSplitLine(t *testing.T) {
-	h := newHarness(t, `{coalesce_window: 1s, quiet_hours: "", max_updates_per_day: 10}`)
+// TestShipmentsCrossedOpenLine: the order.shipped that closed the order left a line
+// open, and an older parcel with that line is applied after it. order.shipped is the
+// last shipment, so the parcel carried units the customer has not been told of: they
+// get `shipped` with that parcel and its units, however new the line's state — the
+// closing shipment carried part of it, or an ETA change came at or after the closing
+// time. A parcel never ships more than is left of a line, and once the line is
+// complete another says nothing. (The cases share a customer, whose cap counts the
+// updates of all four orders.)
+func TestShipmentsCrossedOpenLine(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
 	h.start()
-	const o = "ord_cross_split"
 	parcel := func(id, tracking, lines string) string {
 		return fmt.Sprintf(`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[%s]}`,
 			id, tracking, tracking, lines)
 	}
-	h.step(orderEvent("v1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
-	h.step(orderEvent("v3", "order.shipped", "2026-11-04T11:00:00Z", o, custNoConsent,
-		parcel("sB", "1ZB", `{"line_id":"l1","quantity":1},{"line_id":"l2","quantity":1}`)))
-	h.step(orderEvent("v2", "order.partially_shipped", "2026-11-04T10:00:00Z", o, custNoConsent,
-		parcel("sA", "1ZA", `{"line_id":"l1","quantity":1}`)+`,"pending_lines":[{"line_id":"l1","quantity":1,"eta":null},{"line_id":"l2","quantity":1,"eta":null}]`))
-	h.step(orderEvent("v0", "order.partially_shipped", "2026-11-04T09:00:00Z", o, custNoConsent,
-		parcel("s0", "1Z0", `{"line_id":"l1","quantity":1}`)))
-	want := []string{"backorder_notice email sent", "shipped email sent", "shipped email sent"}
-	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
-		t.Fatalf("\n got %q\nwant %q", got, want)
+	const l1, l2, both = `{"line_id":"l1","quantity":1}`, `{"line_id":"l2","quantity":1}`, `{"line_id":"l1","quantity":2}`
+	closing := func(o, lines string) string {
+		return orderEvent(o+"-shipped", "order.shipped", "2026-11-04T11:00:00Z", o, custNoConsent, parcel("sB", "1ZB", lines))
 	}
-	if got, want := parcelsTold(t, h, o, "1ZA", "1ZB", "1Z0"), []string{"1ZA: Blue Kettle ×1", "1ZB: Blue Kettle ×1, Mug ×1"}; !slices.Equal(got, want) {
-		t.Errorf("parcels told %q, want %q", got, want)
+	late := func(o, id, at, tracking, lines string) string {
+		return orderEvent(o+"-"+id, "order.partially_shipped", at, o, custNoConsent, parcel(id, tracking, lines))
 	}
-	order, err := h.st.GetOrder(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range order.Lines {
-		if l.State != store.LineShipped || l.ShippedQty != l.Quantity {
-			t.Errorf("line %s: %s, %d of %d shipped; want all shipped", l.LineID, l.State, l.ShippedQty, l.Quantity)
-		}
-	}
-	if order.State != store.OrderClosed {
-		t.Errorf("order %s, want closed", order.State)
+	news := func(o, at string) string { return etaChange(o+"-eta", at, o, `"2026-12-20"`) }
+	for _, c := range []struct {
+		name, order string
+		events      []string // after order.backordered of l1 ×2 and l2 ×1
+		emails      []string // after backorder_notice
+		parcels     []string
+	}{
+		{"each parcel one unit of l1", "ord_split", []string{
+			closing("ord_split", l1+","+l2),
+			late("ord_split", "sA", "2026-11-04T10:00:00Z", "1ZA", l1),
+			late("ord_split", "s0", "2026-11-04T09:00:00Z", "1Z0", l1), // l1 is complete by now
+		}, []string{"shipped email sent", "shipped email sent"},
+			[]string{"1ZA: Blue Kettle ×1", "1ZB: Blue Kettle ×1, Mug ×1"}},
+		{"a parcel says more than is left", "ord_more", []string{
+			closing("ord_more", l1+","+l2),
+			late("ord_more", "sA", "2026-11-04T10:00:00Z", "1ZA", both),
+		}, []string{"shipped email sent", "shipped email sent"},
+			[]string{"1ZA: Blue Kettle ×1", "1ZB: Blue Kettle ×1, Mug ×1"}},
+		{"an ETA change at the closing time", "ord_news", []string{
+			news("ord_news", "2026-11-04T11:00:00Z"),
+			closing("ord_news", l2),
+			late("ord_news", "sA", "2026-11-04T10:00:00Z", "1ZA", both),
+		}, []string{"eta_update email sent", "shipped email sent", "shipped email sent"},
+			[]string{"1ZA: Blue Kettle ×2", "1ZB: Mug ×1"}},
+		{"an ETA change after the closing time, applied before it", "ord_later", []string{
+			news("ord_later", "2026-11-04T11:00:01Z"),
+			closing("ord_later", l2),
+			late("ord_later", "sA", "2026-11-04T10:00:00Z", "1ZA", both),
+		}, []string{"eta_update email sent", "shipped email sent", "shipped email sent"},
+			[]string{"1ZA: Blue Kettle ×2", "1ZB: Mug ×1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h.step(orderEvent(c.order+"-bo", "order.backordered", "2026-11-02T10:00:00Z", c.order, custNoConsent, boBoth))
+			for _, e := range c.events {
+				h.step(e)
+			}
+			want := append([]string{"backorder_notice email sent"}, c.emails...)
+			if got := emailLog(h.summary(c.order)); !slices.Equal(got, want) {
+				t.Fatalf("\n got %q\nwant %q", got, want)
+			}
+			if got := parcelsTold(t, h, c.order, "1ZA", "1ZB", "1Z0"); !slices.Equal(got, c.parcels) {
+				t.Errorf("parcels told %q, want %q", got, c.parcels)
+			}
+			order, err := h.st.GetOrder(context.Background(), c.order)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range order.Lines {
+				if l.State != store.LineShipped || l.ShippedQty != l.Quantity {
+					t.Errorf("line %s: %s, %d of %d shipped; want all shipped", l.LineID, l.State, l.ShippedQty, l.Quantity)
+				}
+			}
+			if order.State != store.OrderClosed {
+				t.Errorf("order %s, want closed", order.State)
+			}
+		})
 	}
 }
 
