@@ -49,7 +49,7 @@ func (o *orderState) offerLines(off *store.Offer) ([]*store.OrderLine, []templat
 	for _, id := range off.LineIDs {
 		if l := o.lineState(id); l != nil {
 			ls = append(ls, l)
-			vs = append(vs, o.viewLine(id, l.BackorderedQty, l.ETA, nil))
+			vs = append(vs, o.viewLine(id, owed(l), l.ETA, nil))
 		}
 	}
 	return ls, vs

@@ -131,10 +131,10 @@ func (o *orderState) etaNews(material time.Duration, reason string) (decision, b
 	var lines []templates.Line
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
-		if l.BackorderedQty == 0 || !open(l) || !materialChange(l.ToldETA, l.ETA, material) {
+		if owed(l) == 0 || !open(l) || !materialChange(l.ToldETA, l.ETA, material) {
 			continue
 		}
-		lines = append(lines, o.viewLine(l.LineID, l.BackorderedQty, l.ETA, l.ToldETA))
+		lines = append(lines, o.viewLine(l.LineID, owed(l), l.ETA, l.ToldETA))
 	}
 	if len(lines) == 0 {
 		return decision{}, false

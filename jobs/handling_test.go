@@ -362,3 +362,60 @@ func parcelsTold(t *testing.T, h *harness, order string, trackings ...string) []
 	slices.Sort(told)
 	return told
 }
+
+// TestShippedUnitsAreNotOwed: l1 (2 kettles, both backordered) ships one unit in a
+// partial shipment. What the customer is still owed is one kettle: the ETA update
+// says Qty 1, a restock allocates one (the other unit goes to the next order in line,
+// which gets its own notice), and a refund chosen later refunds one kettle, not two.
+func TestShippedUnitsAreNotOwed(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	const oneKettle = `,"shipment":{"id":"s1","carrier":"UPS","tracking_number":"1Z1","tracking_url":"https://ups.example/1Z1","lines":[{"line_id":"l1","quantity":1}]},"pending_lines":[{"line_id":"l1","quantity":1,"eta":"2026-12-01"}]`
+	items := func(order, kind string) []string {
+		t.Helper()
+		var out []string
+		for _, m := range itemLine.FindAllStringSubmatch(findKind(t, h, order, kind, "email").Body, -1) {
+			out = append(out, m[1]+" ×"+m[2])
+		}
+		return out
+	}
+
+	const a, b = "ord_owed_a", "ord_owed_b"
+	h.step(backorderL1("oa1", "2026-11-02T10:00:00Z", a, `"2026-12-01"`))
+	h.step(ev("ob1", "order.backordered", "2026-11-02T11:00:00Z", b,
+		`{"brand":"acme","order":`+orderJSON(b, "2026-11-01T12:00:00Z", custNoConsent)+`,"backordered_lines":[{"line_id":"l1","quantity":1,"eta":"2026-12-01"}]}`))
+	h.step(orderEvent("oa2", "order.partially_shipped", "2026-11-03T10:00:00Z", a, custNoConsent, oneKettle))
+	h.step(etaChange("oa3", "2026-11-04T10:00:00Z", a, `"2026-12-05"`))
+	if got := items(a, "eta_update"); !slices.Equal(got, []string{"Blue Kettle ×1"}) {
+		t.Errorf("eta_update after one of two kettles shipped lists %q, want one kettle", got)
+	}
+	h.step(ev("or1", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
+	for _, o := range []string{a, b} {
+		if got := items(o, "restock_notice"); !slices.Equal(got, []string{"Blue Kettle ×1"}) {
+			t.Errorf("%s: restock_notice lists %q, want one kettle", o, got)
+		}
+		order, err := h.st.GetOrder(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := order.Lines[0]; l.State != store.LineAllocated || l.AllocatedQty != 1 {
+			t.Errorf("%s: l1 %s with %d allocated, want allocated with 1", o, l.State, l.AllocatedQty)
+		}
+	}
+
+	// The same start, then the promise passes and the customer asks for a refund.
+	const c = "ord_owed_refund"
+	h.step(backorderL1("oc1", "2026-11-02T10:00:00Z", c, `"2026-12-01"`))
+	h.step(orderEvent("oc2", "order.partially_shipped", "2026-11-03T10:00:00Z", c, custNoConsent, oneKettle))
+	h.step(orderEvent("oc3", "backorder.window_expired", "2026-11-04T10:00:00Z", c, custNoConsent, ``))
+	if got := items(c, "delay_option_offer"); !slices.Equal(got, []string{"Blue Kettle ×1"}) {
+		t.Errorf("the offer lists %q, want one kettle", got)
+	}
+	if _, _, err := h.worker.Choose(context.Background(), offerOf(t, h, c).ID, "refund", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "idle", h.idle)
+	if body := findKind(t, h, c, "choice_confirmation", "email").Body; !strings.Contains(body, "$39.00") || strings.Contains(body, "$78.00") {
+		t.Errorf("the refund of one kettle ($39.00) reads:\n%s", body)
+	}
+}

@@ -103,7 +103,7 @@ func (w *Worker) offerDecision(p *plan, o *orderState, eventKey string, late []*
 	for _, l := range late {
 		l.State = store.LineAwaiting
 		lines = append(lines, o.policyLine(l, pv))
-		views = append(views, o.viewLine(l.LineID, l.BackorderedQty, l.ETA, nil))
+		views = append(views, o.viewLine(l.LineID, owed(l), l.ETA, nil))
 	}
 	c := policy.FirstOffer(lines, now, pv.Policy, o.loc)
 	if consented != nil && consented.NewDate != nil {

@@ -130,16 +130,16 @@ func (o *orderState) restockNews(sku string) (decision, bool) {
 	}
 	var lines []templates.Line
 	for _, l := range o.rec.Lines {
-		if l.SKU != sku || l.BackorderedQty == 0 {
+		if l.SKU != sku || owed(&l) == 0 {
 			continue
 		}
 		switch l.State {
 		case store.LineBackordered, store.LineAwaiting:
-			if l.AllocatedQty < l.BackorderedQty {
+			if l.AllocatedQty < owed(&l) {
 				return decision{}, false // not all of it yet
 			}
 		case store.LineAllocated:
-			lines = append(lines, o.viewLine(l.LineID, l.BackorderedQty, nil, nil))
+			lines = append(lines, o.viewLine(l.LineID, owed(&l), nil, nil))
 		}
 	}
 	return decision{kind: templates.KindRestockNotice, lines: lines}, len(lines) > 0

@@ -76,6 +76,12 @@ func (w *Worker) loadOrder(ctx context.Context, e *event.Event) (*orderState, er
 // event neither changes the line nor sends anything about it.
 func stale(l *store.OrderLine, t time.Time) bool { return t.Before(l.StateAt) }
 
+// owed is how many units of l its backorder still owes the customer: the
+// backordered quantity, less the units shipped beyond those that were in stock (a
+// parcel ships what is in stock first). The stores' restock allocation counts the
+// same (owedQty).
+func owed(l *store.OrderLine) int { return max(0, min(l.BackorderedQty, l.Quantity-l.ShippedQty)) }
+
 // open reports whether a line still waits for something (not shipped or canceled).
 func open(l *store.OrderLine) bool {
 	return l.State != store.LineShipped && l.State != store.LineCanceled

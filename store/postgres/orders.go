@@ -228,10 +228,10 @@ func lineRows(rows [][]any, o *store.Order) [][]any {
 // of sku, oldest order first (ties by order id, then line id).
 func (s *Store) OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error) {
 	rows, err := s.pool.Query(ctx, `SELECT o.id, l.line_id, o.placed_at,
-			l.backordered_qty - l.allocated_qty
+			`+owedQty+` - l.allocated_qty
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.brand = $1 AND o.state = $2 AND l.sku = $3 AND l.state = $4
-			AND l.backordered_qty > l.allocated_qty
+			AND `+owedQty+` > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`,
 		brand, store.OrderOpen, sku, store.LineBackordered)
 	if err != nil {

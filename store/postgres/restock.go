@@ -10,6 +10,11 @@ import (
 	"github.com/notifyd/notifyd/store"
 )
 
+// owedQty is how many units of line l its backorder still owes: the backordered
+// quantity, less the units shipped beyond those that were in stock (a parcel ships
+// what is in stock first), as jobs' owed computes it.
+const owedQty = `least(l.backordered_qty, l.quantity - l.shipped_qty)`
+
 // AllocateRestock's statements.
 const (
 	// lockRestock serialises the restocks of one brand's SKU: a transaction-level
@@ -27,23 +32,23 @@ const (
 	lockCandidates = `SELECT o.id FROM orders o
 		WHERE o.brand = $1 AND o.state = $2 AND EXISTS (SELECT 1 FROM order_lines l
 			WHERE l.order_id = o.id AND l.sku = $3 AND l.state = $4
-				AND l.backordered_qty > l.allocated_qty)
+				AND ` + owedQty + ` > l.allocated_qty)
 		ORDER BY o.id FOR UPDATE OF o`
 	// candidateLines reads, in a snapshot taken after the locks were granted, the
 	// waiting lines of the locked orders in allocation order.
 	// (A join with unnest, not = ANY, which the planner costs badly for 100,000 ids.)
-	candidateLines = `SELECT l.order_id, l.line_id, l.backordered_qty - l.allocated_qty
+	candidateLines = `SELECT l.order_id, l.line_id, ` + owedQty + ` - l.allocated_qty
 		FROM unnest($1::text[]) AS k(id) JOIN orders o ON o.id = k.id
 			JOIN order_lines l ON l.order_id = o.id
 		WHERE o.brand = $2 AND o.state = $3
-			AND l.sku = $4 AND l.state = $5 AND l.backordered_qty > l.allocated_qty
+			AND l.sku = $4 AND l.state = $5 AND ` + owedQty + ` > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`
 	// allocateLines adds each allocation to its line; a line now fully covered moves
 	// to allocated, at the restock's time unless its state is newer.
 	allocateLines = `UPDATE order_lines l
 		SET allocated_qty = l.allocated_qty + v.qty,
-			state = CASE WHEN l.allocated_qty + v.qty >= l.backordered_qty THEN $4 ELSE l.state END,
-			state_at = CASE WHEN l.allocated_qty + v.qty >= l.backordered_qty
+			state = CASE WHEN l.allocated_qty + v.qty >= ` + owedQty + ` THEN $4 ELSE l.state END,
+			state_at = CASE WHEN l.allocated_qty + v.qty >= ` + owedQty + `
 				THEN greatest(l.state_at, $5) ELSE l.state_at END
 		FROM unnest($1::text[], $2::text[], $3::integer[]) AS v(order_id, line_id, qty)
 		WHERE l.order_id = v.order_id AND l.line_id = v.line_id`

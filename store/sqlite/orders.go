@@ -234,10 +234,10 @@ func insertLines(ctx context.Context, stmt *sql.Stmt, o *store.Order) error {
 // of sku, oldest order first (ties by order id, then line id).
 func (s *Store) OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT o.id, l.line_id, o.placed_at,
-			l.backordered_qty - l.allocated_qty
+			`+owedQty+` - l.allocated_qty
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.brand = ? AND o.state = ? AND l.sku = ? AND l.state = ?
-			AND l.backordered_qty > l.allocated_qty
+			AND `+owedQty+` > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`,
 		brand, store.OrderOpen, sku, store.LineBackordered)
 	if err != nil {

@@ -9,6 +9,11 @@ import (
 	"github.com/notifyd/notifyd/store"
 )
 
+// owedQty is how many units of line l its backorder still owes: the backordered
+// quantity, less the units shipped beyond those that were in stock (a parcel ships
+// what is in stock first), as jobs' owed computes it.
+const owedQty = `min(l.backordered_qty, l.quantity - l.shipped_qty)`
+
 // AllocateRestock's statements.
 const (
 	// allocationsOf returns a restock's allocations, oldest order first.
@@ -17,18 +22,19 @@ const (
 		WHERE a.restock_source = ? AND a.restock_id = ?
 		ORDER BY o.placed_at, a.order_id, a.line_id`
 	// candidateLines lists the waiting lines in allocation order.
-	candidateLines = `SELECT l.order_id, l.line_id, l.backordered_qty - l.allocated_qty
+	candidateLines = `SELECT l.order_id, l.line_id, ` + owedQty + ` - l.allocated_qty
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.brand = ? AND o.state = ? AND l.sku = ? AND l.state = ?
-			AND l.backordered_qty > l.allocated_qty
+			AND ` + owedQty + ` > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`
 	// allocateLines adds a restock's recorded allocations to their lines; a line now
-	// fully covered moves to allocated, at the restock's time unless its state is
-	// newer (times are fixed-width text: max compares them correctly).
+	// fully covered (owedQty, spelled out for the unaliased table) moves to
+	// allocated, at the restock's time unless its state is newer (times are
+	// fixed-width text: max compares them correctly).
 	allocateLines = `UPDATE order_lines
 		SET allocated_qty = allocated_qty + a.quantity,
-			state = CASE WHEN allocated_qty + a.quantity >= backordered_qty THEN ? ELSE state END,
-			state_at = CASE WHEN allocated_qty + a.quantity >= backordered_qty
+			state = CASE WHEN allocated_qty + a.quantity >= min(backordered_qty, order_lines.quantity - shipped_qty) THEN ? ELSE state END,
+			state_at = CASE WHEN allocated_qty + a.quantity >= min(backordered_qty, order_lines.quantity - shipped_qty)
 				THEN max(state_at, ?) ELSE state_at END
 		FROM restock_allocations a
 		WHERE a.restock_source = ? AND a.restock_id = ?

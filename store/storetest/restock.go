@@ -68,6 +68,7 @@ func byID(orders ...*store.Order) map[string]*store.Order {
 func testAllocateRestock(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("oldest first, ties by order id, last line partly", func(t *testing.T) { testAllocateOrder(t, open(t)) })
 	t.Run("skips closed orders, other line states, brands and SKUs", func(t *testing.T) { testAllocateSkips(t, open(t)) })
+	t.Run("units shipped beyond those in stock are not owed", func(t *testing.T) { testAllocateShipped(t, open(t)) })
 	t.Run("idempotent per restock", func(t *testing.T) { testAllocateTwice(t, open(t)) })
 	t.Run("two restocks add up", func(t *testing.T) { testAllocateAddUp(t, open(t)) })
 	t.Run("nothing to allocate", func(t *testing.T) {
@@ -162,6 +163,38 @@ func testAllocateOrder(t *testing.T, s store.Store) {
 		o.Version++
 	}
 	checkOrders(t, s, since, saved, old, a, b, nw, saved["ord_last"])
+}
+
+// testAllocateShipped allocates to lines that shipped some units: a parcel ships the
+// units in stock first, so a line of 3 with 2 backordered is owed 2 after one unit
+// shipped and 1 after two.
+func testAllocateShipped(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	twoShipped, oneShipped := backordered("l1", "KET", 2, 0), backordered("l1", "KET", 2, 0)
+	twoShipped.ShippedQty, oneShipped.ShippedQty = 2, 1
+	orders := []*store.Order{
+		newOrder("ord_two_shipped", "acme", t0, twoShipped),
+		newOrder("ord_one_shipped", "acme", at(time.Hour), oneShipped),
+		newOrder("ord_next", "acme", at(2*time.Hour), backordered("l1", "KET", 2, 0)),
+	}
+	saveOrders(t, s, orders...)
+	saved := byID(orders...)
+	since := time.Now()
+	got, err := w.AllocateRestock(ctx, "shop", "r1", "acme", "KET", 4, restockAt)
+	if err != nil {
+		t.Fatalf("AllocateRestock: %v", err)
+	}
+	assertEqual(t, "allocations", []store.Allocation{alloc("r1", "ord_two_shipped", "l1", 1),
+		alloc("r1", "ord_one_shipped", "l1", 2), alloc("r1", "ord_next", "l1", 1)}, got)
+	two, one, next := cloneOrder(saved["ord_two_shipped"]), cloneOrder(saved["ord_one_shipped"]), cloneOrder(saved["ord_next"])
+	two.Lines[0].AllocatedQty, two.Lines[0].State, two.Lines[0].StateAt = 1, store.LineAllocated, restockAt
+	one.Lines[0].AllocatedQty, one.Lines[0].State, one.Lines[0].StateAt = 2, store.LineAllocated, restockAt
+	next.Lines[0].AllocatedQty = 1 // still backordered
+	for _, o := range []*store.Order{two, one, next} {
+		o.Version++
+	}
+	checkOrders(t, s, since, saved, two, one, next)
 }
 
 // testAllocateSkips allocates plenty to a SKU with only one line truly waiting.
