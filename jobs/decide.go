@@ -181,9 +181,10 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 	}}, nil
 }
 
-// ship records a shipment and returns the ids and views of the lines it carried that
-// the event is not stale for, or that are still open after the shipment that closed
-// the order (closedByShipment).
+// ship records a shipment and returns the ids and views of the lines it carried. A
+// parcel older than a line's state still adds its units, up to what is left of the
+// line, in an open order or one that order.shipped closed (closedByShipment); after a
+// cancellation, a line it is stale for is left alone.
 func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
 	for _, sl := range s.Lines {
 		l := o.line(sl.LineID)
@@ -194,8 +195,10 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		switch {
 		case !stale(l, at):
 			l.StateAt = at
-		case o.closedByShipment():
-			qty = min(qty, l.Quantity-l.ShippedQty) // StateAt stays: nothing newer is undone
+		case o.rec.State == store.OrderOpen || o.closedByShipment():
+			// Shipments add up: an older parcel undoes nothing newer, and its units
+			// are news the customer has not had. StateAt stays.
+			qty = min(qty, l.Quantity-l.ShippedQty)
 		default:
 			continue
 		}

@@ -220,7 +220,7 @@ func TestShipmentsCrossed(t *testing.T) {
 	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
 		t.Fatalf("\n got %q\nwant %q", got, want)
 	}
-	if got, want := parcelsTold(t, h, o, "1Z1", "1Z2"), []string{"1Z1: Blue Kettle ×2", "1Z2: Mug ×1"}; !slices.Equal(got, want) {
+	if got, want := parcelsTold(t, h, o, "shipped", "1Z1", "1Z2"), []string{"1Z1: Blue Kettle ×2", "1Z2: Mug ×1"}; !slices.Equal(got, want) {
 		t.Errorf("parcels told %q, want %q", got, want)
 	}
 	order, _ := h.st.GetOrder(context.Background(), o)
@@ -313,7 +313,7 @@ func TestShipmentsCrossedOpenLine(t *testing.T) {
 			if got := emailLog(h.summary(c.order)); !slices.Equal(got, want) {
 				t.Fatalf("\n got %q\nwant %q", got, want)
 			}
-			if got := parcelsTold(t, h, c.order, "1ZA", "1ZB", "1Z0"); !slices.Equal(got, c.parcels) {
+			if got := parcelsTold(t, h, c.order, "shipped", "1ZA", "1ZB", "1Z0"); !slices.Equal(got, c.parcels) {
 				t.Errorf("parcels told %q, want %q", got, c.parcels)
 			}
 			order, err := h.st.GetOrder(context.Background(), c.order)
@@ -332,14 +332,53 @@ func TestShipmentsCrossedOpenLine(t *testing.T) {
 	}
 }
 
+// TestParcelsCrossedOpenOrder: in an open order, a parcel older than what is known of
+// its line still ships its units (shipments add up; nothing newer is undone) and the
+// customer hears of it with its own tracking. One that finds its line complete says
+// nothing, and the line's newer ETA is not overwritten.
+func TestParcelsCrossedOpenOrder(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	const o = "ord_parcels_crossed"
+	parcel := func(id, at, tracking, lines string) string {
+		return orderEvent(id, "order.partially_shipped", at, o, custNoConsent, fmt.Sprintf(
+			`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[%s]}`,
+			id, tracking, tracking, lines))
+	}
+	h.step(orderEvent("p0", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
+	h.step(parcel("p2", "2026-11-03T11:00:00Z", "FX2", `{"line_id":"l1","quantity":1}`))
+	h.step(etaChange("p3", "2026-11-03T12:00:00Z", o, `"2026-12-20"`)) // l1's last unit, newer
+	h.step(parcel("p1", "2026-11-03T10:00:00Z", "1Z1", `{"line_id":"l1","quantity":1}`))
+	h.step(parcel("p00", "2026-11-03T09:00:00Z", "1Z0", `{"line_id":"l1","quantity":1}`)) // l1 is complete
+	want := []string{"backorder_notice email sent", "partial_shipment email sent", "eta_update email sent", "partial_shipment email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	if got, want := parcelsTold(t, h, o, "partial_shipment", "FX2", "1Z1", "1Z0"), []string{"1Z1: Blue Kettle ×1", "FX2: Blue Kettle ×1"}; !slices.Equal(got, want) {
+		t.Errorf("parcels told %q, want %q", got, want)
+	}
+	order, err := h.st.GetOrder(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1, etaAt := order.Lines[0], time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)
+	if l1.State != store.LineShipped || l1.ShippedQty != 2 || !l1.StateAt.Equal(etaAt) {
+		t.Errorf("l1: %s, %d shipped, state at %s; want shipped, 2, at the ETA change", l1.State, l1.ShippedQty, l1.StateAt)
+	}
+	if order.State != store.OrderOpen || order.Lines[1].State != store.LineBackordered {
+		t.Errorf("order %s, l2 %s; want open, l2 still backordered", order.State, order.Lines[1].State)
+	}
+}
+
 // itemLine is an item of a text body: "- Name (Qty N" (layout.text.tmpl).
 var itemLine = regexp.MustCompile(`(?m)^- (.+?) \(Qty (\d+)`)
 
-// parcelsTold describes each shipped email of order, sorted: the tracking numbers of
-// trackings it gives, then each item it lists with its quantity ("1Z1: Blue Kettle ×2").
-func parcelsTold(t *testing.T, h *harness, order string, trackings ...string) []string {
+// parcelsTold describes each email of kind (shipped, partial_shipment) of order,
+// sorted: the tracking numbers of trackings it gives, then each item it lists with
+// its quantity ("1Z1: Blue Kettle ×2").
+func parcelsTold(t *testing.T, h *harness, order, kind string, trackings ...string) []string {
 	t.Helper()
-	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: order, Kind: "shipped"})
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: order, Kind: kind})
 	if err != nil {
 		t.Fatal(err)
 	}
