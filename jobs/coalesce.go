@@ -54,7 +54,7 @@ func (w *Worker) coalesce(ctx context.Context, p *plan, o *orderState, e *event.
 	for _, d := range ds {
 		switch {
 		case d.kind == templates.KindEtaUpdate && pol.CoalesceWindow <= 0:
-			if news, ok := o.etaNews(pol.MaterialETAChange, d.reason); ok {
+			if news, ok := o.etaNews(pol.MaterialETAChange, d.reason, d.except); ok {
 				out = append(out, news)
 			}
 		case d.kind == templates.KindEtaUpdate, d.kind == templates.KindPartialShipment && pol.CoalesceWindow > 0:
@@ -226,7 +226,8 @@ func (w *Worker) planFlush(ctx context.Context, fp FlushPayload) (*plan, error) 
 
 func (o *orderState) flushDecision(w *Worker, kind string, f pendingFacts) (decision, bool) {
 	if kind == templates.KindEtaUpdate {
-		return o.etaNews(w.Config.Policies.For(o.rec.Brand).MaterialETAChange, f.Reason)
+		// The lines of an offer decided with the change were marked told by it.
+		return o.etaNews(w.Config.Policies.For(o.rec.Brand).MaterialETAChange, f.Reason, nil)
 	}
 	d := decision{kind: kind, shipment: f.Shipment}
 	for _, l := range f.Shipped {

@@ -19,11 +19,14 @@ type decision struct {
 	reason   string
 	offer    *templates.Offer // legal notices
 	offerID  string
+	// except are lines an eta_update leaves out: the delay-option offer decided with it
+	// states their new dates (CONTRACT.md §4).
+	except []string
 }
 
 // decide applies an order event to o and returns the messages it calls for
 // (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned,
-// but for a parcel that crossed the shipment closing the order (lateParcel).
+// but for a shipment's units, which add up (ship).
 func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
 	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
 		if e.PartiallyShipped != nil && o.rec.ClosedAt != nil && !e.Time.After(*o.rec.ClosedAt) {
@@ -124,14 +127,15 @@ func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decisi
 	return []decision{{kind: templates.KindEtaUpdate, reason: d.Reason}}, nil
 }
 
-// etaNews returns the eta_update for the open backordered lines whose ETA moved
-// materially from what the customer was last told (by at least material_eta_change,
-// or from unknown to known and back), or false when nothing is news.
-func (o *orderState) etaNews(material time.Duration, reason string) (decision, bool) {
+// etaNews returns the eta_update for the open backordered lines, but those in except,
+// whose ETA moved materially from what the customer was last told (by at least
+// material_eta_change, or from unknown to known and back), or false when nothing is
+// news.
+func (o *orderState) etaNews(material time.Duration, reason string, except []string) (decision, bool) {
 	var lines []templates.Line
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
-		if owed(l) == 0 || !open(l) || !materialChange(l.ToldETA, l.ETA, material) {
+		if owed(l) == 0 || !open(l) || !materialChange(l.ToldETA, l.ETA, material) || slices.Contains(except, l.LineID) {
 			continue
 		}
 		lines = append(lines, o.viewLine(l.LineID, owed(l), l.ETA, l.ToldETA))

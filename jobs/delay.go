@@ -61,8 +61,16 @@ func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key stri
 	} else {
 		offer = w.offerDecision(p, o, key, late, reasonOf(ds), nil)
 	}
-	// The offer states the new dates: an eta_update about the same lines is dropped.
-	ds = slices.DeleteFunc(ds, func(d decision) bool { return d.kind == templates.KindEtaUpdate })
+	// The offer states its lines' new dates: an eta_update leaves them out and says
+	// only what else moved (a coalesced one, decided when its window closes, finds
+	// them told by the offer).
+	for i := range ds {
+		if ds[i].kind == templates.KindEtaUpdate {
+			for _, l := range offer.lines {
+				ds[i].except = append(ds[i].except, l.ID)
+			}
+		}
+	}
 	return append(ds, offer), nil
 }
 

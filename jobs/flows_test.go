@@ -717,3 +717,39 @@ func followUpTask(typ string, off store.Offer) *asynq.Task {
 	payload, _ := json.Marshal(jobs.FollowUpPayload{OrderID: off.OrderID, OfferID: off.ID})
 	return asynq.NewTask(typ, payload)
 }
+
+// TestOfferLeavesOtherLinesETA: one eta_changed moves l1 past the promise (the offer
+// states its new date) and l2 materially but within it. The offer carries l1, and an
+// eta_update still tells l2's new date, without l1 — coalesced or not.
+func TestOfferLeavesOtherLinesETA(t *testing.T) {
+	for _, window := range []string{"none", "100ms"} {
+		t.Run("coalesce_window "+window, func(t *testing.T) {
+			h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 10}`)
+			if window == "none" { // not configurable (config wants a positive window): set here
+				pols := &h.cfg.Policies
+				pols.Default.CoalesceWindow = 0
+				for brand, p := range pols.ByBrand {
+					p.CoalesceWindow = 0
+					pols.ByBrand[brand] = p
+				}
+			}
+			h.start()
+			const o = "ord_offer_other"
+			h.step(orderEvent("oo1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+				`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":"2026-12-01"},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`))
+			h.step(orderEvent("oo2", "order.eta_changed", "2026-11-03T10:00:00Z", o, custNoConsent,
+				fmt.Sprintf(`,"changes":[{"line_id":"l1","previous_eta":null,"eta":%q},{"line_id":"l2","previous_eta":null,"eta":"2026-12-10"}]`, day(60))))
+			got := emailLog(h.summary(o))
+			slices.Sort(got[1:])
+			if want := []string{"backorder_notice email sent", "delay_option_offer email sent", "eta_update email sent"}; !slices.Equal(got, want) {
+				t.Fatalf("\n got %q\nwant %q", got, want)
+			}
+			if body := findKind(t, h, o, "eta_update", "email").Body; !strings.Contains(body, "Mug") || strings.Contains(body, "Blue Kettle") {
+				t.Errorf("the eta_update must tell the Mug's date and leave the kettle to the offer:\n%s", body)
+			}
+			if body := findKind(t, h, o, "delay_option_offer", "email").Body; !strings.Contains(body, "Blue Kettle") || strings.Contains(body, "Mug") {
+				t.Errorf("the offer is about the kettle only:\n%s", body)
+			}
+		})
+	}
+}
