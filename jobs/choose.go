@@ -132,6 +132,15 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		switch outcome {
 		case policy.Answered:
 			p.note("offer %s: the customer's answer (%s) stands", off.ID, off.Choice)
+			if off.Choice == policy.ChoiceWait {
+				// Final now: the lines wait for stock again, as after consent by
+				// silence, so restocks and the renewal checks (§8.4–5) take them.
+				for _, l := range lines {
+					if l.State == store.LineAwaiting {
+						l.State = store.LineBackordered
+					}
+				}
+			}
 			return p, nil
 		case policy.ConsentBySilence:
 			off.Choice, off.ChoiceChannel, off.ChoiceAt = policy.ChoiceWait, "silence", &now

@@ -753,3 +753,41 @@ func TestOfferLeavesOtherLinesETA(t *testing.T) {
 		})
 	}
 }
+
+// An explicit "wait" is final at the offer's deadline: the lines wait for stock again,
+// as after consent by silence, so a later restock allocates to them and the customer
+// hears the item is back.
+func TestFlowWaitAnsweredThenRestocked(t *testing.T) { forEachDB(t, flowWaitAnsweredThenRestocked) }
+
+func flowWaitAnsweredThenRestocked(t *testing.T) {
+	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 1h", 1))
+	h.start()
+	const o = "ord_fwr"
+	h.start1(orderEvent("fwr1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	off := offerOf(t, h, o)
+	if _, _, err := h.worker.Choose(context.Background(), off.ID, "wait", "web"); err != nil {
+		t.Fatal(err)
+	}
+	h.skew.Store(int64(time.Hour + 5*time.Second))
+	if err := h.worker.HandleDeadline(context.Background(), followUpTask(jobs.TypeDeadline, off)); err != nil {
+		t.Fatal(err)
+	}
+	if got := offerOf(t, h, o); got.State != store.OfferDecided || got.Choice != "wait" || got.ChoiceChannel != "web" {
+		t.Fatalf("offer %s, %q by %q; want decided, wait by web", got.State, got.Choice, got.ChoiceChannel)
+	}
+	order, err := h.st.GetOrder(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := order.Lines[0]; l.State != store.LineBackordered {
+		t.Fatalf("l1 %s after the deadline, want backordered", l.State)
+	}
+	h.start1(ev("fwr2", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":5}`))
+	waitFor(t, "restock notice", func() bool {
+		ns, _ := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: o, Kind: "restock_notice"})
+		return len(ns) > 0 && ns[0].Status == store.NotificationSent
+	})
+	if order, err = h.st.GetOrder(context.Background(), o); err != nil || order.Lines[0].State != store.LineAllocated {
+		t.Errorf("l1 after the restock: %+v, %v; want allocated", order.Lines, err)
+	}
+}
