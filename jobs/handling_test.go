@@ -458,3 +458,72 @@ func TestShippedUnitsAreNotOwed(t *testing.T) {
 		t.Errorf("the refund of one kettle ($39.00) reads:\n%s", body)
 	}
 }
+
+// TestRepeatsAcrossKinds: "no repeats" compares a message with the last one the
+// recipient got about the order, whatever its kind. News told by another kind in
+// between makes the earlier facts news again (A → B → A is three messages); the same
+// message twice in a row is still one.
+func TestRepeatsAcrossKinds(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	l2Change := func(id, at, order, eta string) string {
+		return orderEvent(id, "order.eta_changed", at, order, custNoConsent,
+			fmt.Sprintf(`,"changes":[{"line_id":"l2","previous_eta":null,"eta":%s}]`, eta))
+	}
+	restock := func(id, at string) string {
+		return ev(id, "inventory.restocked", at, "", `{"brand":"acme","sku":"KET","quantity":2}`)
+	}
+	const dup = "backorder_notice email suppressed (deduplicated: same news as notification …)"
+	anyID := regexp.MustCompile(`notification n\d+\)`)
+	for _, c := range []struct {
+		name, order string
+		events      func(o string) []string
+		want        []string
+	}{
+		// First: a restock goes to the oldest orders of the SKU, and the later cases'
+		// orders wait for it too.
+		{"backordered again after a restock, then restocked again", "ord_rep_restock", func(o string) []string {
+			return []string{
+				backorderL1(o+"1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`),
+				restock(o+"2", "2026-11-03T10:00:00Z"),
+				backorderL1(o+"3", "2026-11-04T10:00:00Z", o, `"2026-12-01"`),
+				restock(o+"4", "2026-11-05T10:00:00Z"),
+			}
+		}, []string{"backorder_notice email sent", "restock_notice email sent", "backorder_notice email sent", "restock_notice email sent"}},
+		{"an ETA told by a partial shipment in between", "ord_rep_eta", func(o string) []string {
+			return []string{
+				orderEvent(o+"1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth),
+				l2Change(o+"2", "2026-11-03T10:00:00Z", o, `"2026-12-05"`),
+				orderEvent(o+"3", "order.partially_shipped", "2026-11-04T10:00:00Z", o, custNoConsent,
+					ship1+`,"pending_lines":[{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`),
+				l2Change(o+"4", "2026-11-05T10:00:00Z", o, `"2026-12-05"`),
+			}
+		}, []string{"backorder_notice email sent", "eta_update email sent", "partial_shipment email sent", "eta_update email sent"}},
+		{"backordered again at the first date after an ETA update", "ord_rep_bo", func(o string) []string {
+			return []string{
+				backorderL1(o+"1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`),
+				etaChange(o+"2", "2026-11-03T10:00:00Z", o, `"2026-12-05"`),
+				backorderL1(o+"3", "2026-11-04T10:00:00Z", o, `"2026-12-01"`),
+			}
+		}, []string{"backorder_notice email sent", "eta_update email sent", "backorder_notice email sent"}},
+		{"the same backorder twice in a row", "ord_rep_same", func(o string) []string {
+			return []string{
+				backorderL1(o+"1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`),
+				backorderL1(o+"2", "2026-11-03T10:00:00Z", o, `"2026-12-01"`),
+			}
+		}, []string{"backorder_notice email sent", dup}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, e := range c.events(c.order) {
+				h.step(e)
+			}
+			got := emailLog(h.summary(c.order))
+			for i := range got {
+				got[i] = anyID.ReplaceAllString(got[i], "notification …)")
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}

@@ -149,6 +149,10 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 // notification that could go out, from the history prefetched for its decision; it
 // returns why not, or "".
 func (w *Worker) holdBack(pre *prefetched, o *orderState, n *store.Notification) string {
+	// No repeats (CONTRACT.md §6): the same news as the last message the recipient got
+	// about the order. A fingerprint holds its kind, so that message is of n's kind;
+	// news of another kind since (a partial shipment's ETA, a restock, an offer) makes
+	// n news again: A → B → A is three messages, whatever kinds told them.
 	if last := pre.lastNotification(n); last != nil && last.Fingerprint == n.Fingerprint {
 		return "deduplicated: same news as notification " + last.ID
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // prefetched is what deciding one kind of message for some orders reads — the
-// recipients' suppressions, the last message of that kind per order and recipient,
+// recipients' suppressions, the last message (of any kind) per order and recipient,
 // the recipients' updates of the last 24 hours — fetched with one store.History call
 // instead of up to six queries per order.
 type prefetched struct {
@@ -26,7 +26,7 @@ type lastKey struct{ order, channel, recipient string }
 // a whole restock batch, and for a single order's decision one instead of up to six.
 // The updates of the last 24 hours are counted only for a kind the cap holds back.
 func (w *Worker) prefetch(ctx context.Context, orders []*orderState, kind string) (*prefetched, error) {
-	q := store.HistoryQuery{Kind: kind}
+	q := store.HistoryQuery{} // Kind "": the last message of any kind (holdBack)
 	if capped(kind) {
 		q.CountKinds, q.Since = updateKinds(), w.Now().Add(-24*time.Hour)
 	}
@@ -66,8 +66,8 @@ func (w *Worker) prefetch(ctx context.Context, orders []*orderState, kind string
 	return pre, nil
 }
 
-// lastNotification is what store.LastNotification says of n's order, kind, channel
-// and recipient; nil when there is none.
+// lastNotification is what store.LastNotification says of n's order, channel and
+// recipient, of any kind; nil when there is none.
 func (pre *prefetched) lastNotification(n *store.Notification) *store.Notification {
 	return pre.last[lastKey{n.OrderID, n.Channel, n.Recipient}]
 }
@@ -84,7 +84,5 @@ func (pre *prefetched) decided(n *store.Notification) {
 	if !templates.Required(n.Kind) { // every update counts toward the cap
 		pre.counts[store.ChannelAddress{Channel: n.Channel, Address: n.Recipient}]++
 	}
-	if n.Kind == pre.kind {
-		pre.last[lastKey{n.OrderID, n.Channel, n.Recipient}] = n
-	}
+	pre.last[lastKey{n.OrderID, n.Channel, n.Recipient}] = n
 }

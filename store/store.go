@@ -441,7 +441,8 @@ type HistoryQuery struct {
 	// Addresses are the (normalised) addresses whose suppressions to return.
 	Addresses []ChannelAddress
 	// OrderIDs and Kind select the last outgoing notifications: for each order, kind
-	// Kind, the newest pending, sent or delivered one per (channel, recipient).
+	// Kind (any kind when empty), the newest pending, sent or delivered one per
+	// (channel, recipient), without its content (Subject, Body and HTML are empty).
 	OrderIDs []string
 	Kind     string
 	// Recipients, CountKinds and Since select the counts: per recipient, its pending,
@@ -469,7 +470,7 @@ type History struct {
 type WorkStore interface {
 	// LastNotification returns the newest notification of (order, kind, channel,
 	// recipient) that went out or will (status pending, sent or delivered), for the
-	// "no repeats" rule. ErrNotFound if none.
+	// "no repeats" rule; an empty kind is any kind. ErrNotFound if none.
 	LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*Notification, error)
 	// CountSince counts the notifications of the given kinds to recipient on channel
 	// created at or after since with status pending, sent or delivered: the rolling

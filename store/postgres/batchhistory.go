@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,19 +18,37 @@ const (
 	historySuppressions = `SELECT ` + suppressionCols + ` FROM suppressions
 		WHERE (channel, address) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 		ORDER BY channel, address, created_at, kind`
-	// historyLast is LastNotification for every (order, channel, recipient) of the
-	// orders at once: the first row of each group in LastNotification's order. It
-	// reads notifications_last (order_id, kind, channel, recipient, created_at, seq).
-	historyLast = `SELECT DISTINCT ON (order_id, channel, recipient) ` + notificationCols + `
-		FROM notifications
-		WHERE order_id = ANY($1) AND kind = $2 AND status = ANY($3)
-		ORDER BY order_id, channel, recipient, created_at DESC, seq DESC`
 	// historyCounts is CountSince for every recipient at once; it reads
 	// notifications_recipient_created (channel, recipient, created_at).
 	historyCounts = `SELECT channel, recipient, count(*) FROM notifications
 		WHERE (channel, recipient) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 			AND created_at >= $3 AND status = ANY($4) AND kind = ANY($5)
 		GROUP BY channel, recipient`
+)
+
+// lastCols are notificationCols without the content (subject, body and HTML read as
+// ""): History.Last serves the "no repeats" rule, which reads fingerprints, and a
+// restock batch's last messages with their rendered HTML cost more to read than all
+// the rest of its History.
+var lastCols = strings.Replace(notificationCols, "subject, body, html", "'' AS subject, '' AS body, '' AS html", 1)
+
+// historyLast (and in Postgres historyLastAny) read lastCols.
+var (
+	// historyLast is LastNotification for every (order, channel, recipient) of the
+	// orders at once: the first row of each group in LastNotification's order. It
+	// reads notifications_last (order_id, kind, channel, recipient, created_at, seq).
+	historyLast = `SELECT DISTINCT ON (order_id, channel, recipient) ` + lastCols + `
+		FROM notifications
+		WHERE order_id = ANY($1) AND kind = $2 AND status = ANY($3)
+		ORDER BY order_id, channel, recipient, created_at DESC, seq DESC`
+	// historyLastAny is historyLast of any kind. Without the kind, a plan on a table
+	// not yet analyzed (a restock right after an import) scanned every notification;
+	// a subquery per order behind OFFSET 0, as GetOrders' ordersLines, keeps it to an
+	// index lookup of the order's notifications (notifications_last).
+	historyLastAny = `SELECT n.* FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id)) ids,
+		LATERAL (SELECT DISTINCT ON (channel, recipient) ` + lastCols + `
+			FROM notifications WHERE order_id = ids.id AND status = ANY($2)
+			ORDER BY channel, recipient, created_at DESC, seq DESC OFFSET 0) n`
 )
 
 // History answers q in one round trip: a pgx.Batch of up to three queries, one per
@@ -46,7 +65,11 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (*store.Histo
 		})
 	}
 	if len(q.OrderIDs) > 0 {
-		b.Queue(historyLast, q.OrderIDs, q.Kind, outgoing).Query(func(rows pgx.Rows) error {
+		sql, args := historyLast, []any{q.OrderIDs, q.Kind, outgoing}
+		if q.Kind == "" {
+			sql, args = historyLastAny, []any{q.OrderIDs, outgoing}
+		}
+		b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 			var err error
 			h.Last, err = collect(rows, scanNotification)
 			return err

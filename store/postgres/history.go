@@ -12,12 +12,12 @@ import (
 var outgoing = []string{store.NotificationPending, store.NotificationSent, store.NotificationDelivered}
 
 // LastNotification returns the newest notification of (order, kind, channel,
-// recipient) that is pending, sent or delivered (ties: the last created);
-// store.ErrNotFound if none.
+// recipient) that is pending, sent or delivered (ties: the last created); an empty
+// kind is any kind. store.ErrNotFound if none.
 func (s *Store) LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*store.Notification, error) {
 	n, err := scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationCols+`
 		FROM notifications
-		WHERE order_id = $1 AND kind = $2 AND channel = $3 AND recipient = $4
+		WHERE order_id = $1 AND ($2 = '' OR kind = $2) AND channel = $3 AND recipient = $4
 			AND status = ANY($5)
 		ORDER BY created_at DESC, seq DESC LIMIT 1`, orderID, kind, channel, recipient, outgoing))
 	if err != nil {

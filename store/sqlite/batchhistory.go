@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/notifyd/notifyd/store"
 )
@@ -16,17 +17,6 @@ const (
 	historySuppressions = `SELECT ` + suppressionCols + ` FROM suppressions
 		WHERE (channel, address) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
 		ORDER BY channel, address, created_at, kind`
-	// historyLast is LastNotification for every (order, channel, recipient) of the
-	// orders at once: the first row of each group in LastNotification's order. It
-	// reads notifications_last (order_id, kind, channel, recipient, created_at).
-	historyLast = `SELECT ` + notificationCols + ` FROM (
-			SELECT ` + notificationCols + `, ROW_NUMBER() OVER (
-					PARTITION BY order_id, channel, recipient
-					ORDER BY created_at DESC, rowid DESC) AS rn
-			FROM notifications
-			WHERE order_id IN (SELECT value FROM json_each(?)) AND kind = ?
-				AND status IN ` + outgoing + `)
-		WHERE rn = 1`
 	// historyCounts is CountSince for every recipient at once; it reads
 	// notifications_recipient_created (channel, recipient, created_at).
 	historyCounts = `SELECT channel, recipient, count(*) FROM notifications
@@ -34,6 +24,27 @@ const (
 			AND created_at >= ? AND status IN ` + outgoing + `
 			AND kind IN (SELECT value FROM json_each(?))
 		GROUP BY channel, recipient`
+)
+
+// lastCols are notificationCols without the content (subject, body and HTML read as
+// ""): History.Last serves the "no repeats" rule, which reads fingerprints, and a
+// restock batch's last messages with their rendered HTML cost more to read than all
+// the rest of its History.
+var lastCols = strings.Replace(notificationCols, "subject, body, html", "'' AS subject, '' AS body, '' AS html", 1)
+
+// historyLast (and in Postgres historyLastAny) read lastCols.
+var (
+	// historyLast is LastNotification for every (order, channel, recipient) of the
+	// orders at once: the first row of each group in LastNotification's order. It
+	// reads notifications_last (order_id, kind, channel, recipient, created_at).
+	historyLast = `SELECT ` + notificationCols + ` FROM (
+			SELECT ` + lastCols + `, ROW_NUMBER() OVER (
+					PARTITION BY order_id, channel, recipient
+					ORDER BY created_at DESC, rowid DESC) AS rn
+			FROM notifications
+			WHERE order_id IN (SELECT value FROM json_each(?)) AND (?2 = '' OR kind = ?2)
+				AND status IN ` + outgoing + `)
+		WHERE rn = 1`
 )
 
 // History answers q with one query on the reader pool per part of q that selects

@@ -14,12 +14,12 @@ const outgoing = `('` + store.NotificationPending + `', '` + store.NotificationS
 	store.NotificationDelivered + `')`
 
 // LastNotification returns the newest notification of (order, kind, channel,
-// recipient) that is pending, sent or delivered (ties: the last created);
-// store.ErrNotFound if none.
+// recipient) that is pending, sent or delivered (ties: the last created); an empty
+// kind is any kind. store.ErrNotFound if none.
 func (s *Store) LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*store.Notification, error) {
 	n, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationCols+`
 		FROM notifications
-		WHERE order_id = ? AND kind = ? AND channel = ? AND recipient = ? AND status IN `+outgoing+`
+		WHERE order_id = ? AND (?2 = '' OR kind = ?2) AND channel = ? AND recipient = ? AND status IN `+outgoing+`
 		ORDER BY created_at DESC, rowid DESC LIMIT 1`, orderID, kind, channel, recipient))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: last notification %s/%s/%s: %w", orderID, kind, channel, mapErr(err))
