@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -28,6 +30,15 @@ type decision struct {
 // (CONTRACT.md §3). Lines the event is stale for are left alone and not mentioned,
 // but for a shipment's units, which add up (ship).
 func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
+	if s := shipmentOf(e); s != nil {
+		seen, err := w.shipmentSeen(ctx, o.rec.ID, e, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if o.shipmentSeen = seen; seen {
+			p.note("shipment %s already recorded: its units are not counted again", s.ID)
+		}
+	}
 	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
 		if e.PartiallyShipped != nil && o.rec.ClosedAt != nil && !e.Time.After(*o.rec.ClosedAt) {
 			// The events crossed: an earlier parcel heard of after the shipment that
@@ -190,6 +201,9 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 // line, in an open order or one that order.shipped closed (closedByShipment); after a
 // cancellation, a line it is stale for is left alone.
 func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
+	if o.shipmentSeen {
+		return nil, nil
+	}
 	for _, sl := range s.Lines {
 		l := o.line(sl.LineID)
 		if !open(l) {
@@ -235,6 +249,47 @@ func (o *orderState) closedByShipment() bool {
 		}
 	}
 	return false
+}
+
+// shipmentOf returns the shipment an order.partially_shipped or order.shipped
+// carries, nil for other events.
+func shipmentOf(e *event.Event) *event.Shipment {
+	switch {
+	case e.PartiallyShipped != nil:
+		return e.PartiallyShipped.Shipment
+	case e.Shipped != nil:
+		return e.Shipped.Shipment
+	}
+	return nil
+}
+
+// shipmentSeen reports whether another event of the order, already handled, carried
+// the shipment with this id: its units are counted once, however many events (a
+// resend under a new id, a correction of its tracking) report it. Two events of one
+// shipment handled at once both see neither; the order's compare-and-set lets one
+// commit, and the other decides again and sees it.
+func (w *Worker) shipmentSeen(ctx context.Context, orderID string, e *event.Event, id string) (bool, error) {
+	recs, err := w.Store.ListEvents(ctx, orderID)
+	if err != nil {
+		return false, fmt.Errorf("events of %s: %w", orderID, err)
+	}
+	for _, r := range recs {
+		if r.Status != store.EventHandled || (r.Source == e.Source && r.ID == e.ID) ||
+			(r.Type != event.TypePartiallyShipped && r.Type != event.TypeShipped) {
+			continue
+		}
+		var payload struct {
+			Data struct {
+				Shipment struct {
+					ID string `json:"id"`
+				} `json:"shipment"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(r.Payload, &payload) == nil && payload.Data.Shipment.ID == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.

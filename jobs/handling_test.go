@@ -370,6 +370,48 @@ func TestParcelsCrossedOpenOrder(t *testing.T) {
 	}
 }
 
+// TestShipmentCountedOnce: a shipment reported again under a new event id (a resend,
+// or a correction of its tracking), newer or older, adds no units and says nothing;
+// the order's next parcel still counts.
+func TestShipmentCountedOnce(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	const o = "ord_shipment_once"
+	parcel := func(id, at, shipment, tracking string) string {
+		return orderEvent(id, "order.partially_shipped", at, o, custNoConsent, fmt.Sprintf(
+			`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[{"line_id":"l1","quantity":1}]}`,
+			shipment, tracking, tracking))
+	}
+	h.step(orderEvent("so0", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
+	h.step(parcel("so1", "2026-11-03T10:00:00Z", "s1", "1Z1"))
+	h.step(parcel("so1-fix", "2026-11-03T10:30:00Z", "s1", "1Z1B")) // corrected tracking
+	h.step(parcel("so1-old", "2026-11-03T09:00:00Z", "s1", "1Z1"))  // resent, older
+	order, err := h.st.GetOrder(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 := order.Lines[0]; l1.ShippedQty != 1 || l1.State == store.LineShipped {
+		t.Fatalf("l1 after one shipment reported three times: %d shipped, %s; want 1, not shipped", l1.ShippedQty, l1.State)
+	}
+	for _, id := range []string{"so1-fix", "so1-old"} {
+		rec, err := h.st.GetEvent(context.Background(), "test", id)
+		if err != nil || !strings.Contains(rec.Outcome, "shipment s1 already recorded") {
+			t.Errorf("%s: outcome %q, %v; want the shipment named as recorded", id, rec.Outcome, err)
+		}
+	}
+	h.step(parcel("so2", "2026-11-03T11:00:00Z", "s2", "1Z2"))
+	want := []string{"backorder_notice email sent", "partial_shipment email sent", "partial_shipment email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	if got, want := parcelsTold(t, h, o, "partial_shipment", "1Z1B", "1Z1", "1Z2"), []string{"1Z1: Blue Kettle ×1", "1Z2: Blue Kettle ×1"}; !slices.Equal(got, want) {
+		t.Errorf("parcels told %q, want %q", got, want)
+	}
+	if order, err = h.st.GetOrder(context.Background(), o); err != nil || order.Lines[0].State != store.LineShipped {
+		t.Errorf("l1 after the second shipment: %+v, %v; want shipped", order.Lines, err)
+	}
+}
+
 // itemLine is an item of a text body: "- Name (Qty N" (layout.text.tmpl).
 var itemLine = regexp.MustCompile(`(?m)^- (.+?) \(Qty (\d+)`)
 

@@ -22,6 +22,9 @@ type orderState struct {
 	subs  []event.Substitute // substitutes the event offers, if any
 	// expired holds lines a backorder.window_expired made late whatever their ETA.
 	expired map[string]bool
+	// shipmentSeen: the event's shipment was recorded already, by another event of
+	// the order (a resend or a correction under a new id): ship counts nothing.
+	shipmentSeen bool
 }
 
 // line returns the state of line id, adding it from the snapshot if it is new.
