@@ -262,16 +262,12 @@ func TestShipmentsCrossed(t *testing.T) {
 func TestShipmentsCrossedOpenLine(t *testing.T) {
 	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
 	h.start()
-	parcel := func(id, tracking, lines string) string {
-		return fmt.Sprintf(`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[%s]}`,
-			id, tracking, tracking, lines)
-	}
 	const l1, l2, both = `{"line_id":"l1","quantity":1}`, `{"line_id":"l2","quantity":1}`, `{"line_id":"l1","quantity":2}`
 	closing := func(o, lines string) string {
-		return orderEvent(o+"-shipped", "order.shipped", "2026-11-04T11:00:00Z", o, custNoConsent, parcel("sB", "1ZB", lines))
+		return orderEvent(o+"-shipped", "order.shipped", "2026-11-04T11:00:00Z", o, custNoConsent, shipmentJSON("sB", "1ZB", lines))
 	}
 	late := func(o, id, at, tracking, lines string) string {
-		return orderEvent(o+"-"+id, "order.partially_shipped", at, o, custNoConsent, parcel(id, tracking, lines))
+		return orderEvent(o+"-"+id, "order.partially_shipped", at, o, custNoConsent, shipmentJSON(id, tracking, lines))
 	}
 	news := func(o, at string) string { return etaChange(o+"-eta", at, o, `"2026-12-20"`) }
 	for _, c := range []struct {
@@ -341,9 +337,7 @@ func TestParcelsCrossedOpenOrder(t *testing.T) {
 	h.start()
 	const o = "ord_parcels_crossed"
 	parcel := func(id, at, tracking, lines string) string {
-		return orderEvent(id, "order.partially_shipped", at, o, custNoConsent, fmt.Sprintf(
-			`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[%s]}`,
-			id, tracking, tracking, lines))
+		return orderEvent(id, "order.partially_shipped", at, o, custNoConsent, shipmentJSON(id, tracking, lines))
 	}
 	h.step(orderEvent("p0", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
 	h.step(parcel("p2", "2026-11-03T11:00:00Z", "FX2", `{"line_id":"l1","quantity":1}`))
@@ -378,9 +372,8 @@ func TestShipmentCountedOnce(t *testing.T) {
 	h.start()
 	const o = "ord_shipment_once"
 	parcel := func(id, at, shipment, tracking string) string {
-		return orderEvent(id, "order.partially_shipped", at, o, custNoConsent, fmt.Sprintf(
-			`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[{"line_id":"l1","quantity":1}]}`,
-			shipment, tracking, tracking))
+		return orderEvent(id, "order.partially_shipped", at, o, custNoConsent,
+			shipmentJSON(shipment, tracking, `{"line_id":"l1","quantity":1}`))
 	}
 	h.step(orderEvent("so0", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boBoth))
 	h.step(parcel("so1", "2026-11-03T10:00:00Z", "s1", "1Z1"))
@@ -410,6 +403,13 @@ func TestShipmentCountedOnce(t *testing.T) {
 	if order, err = h.st.GetOrder(context.Background(), o); err != nil || order.Lines[0].State != store.LineShipped {
 		t.Errorf("l1 after the second shipment: %+v, %v; want shipped", order.Lines, err)
 	}
+}
+
+// shipmentJSON is the data.shipment of a parcel by UPS with tracking number tracking,
+// carrying lines (JSON objects), for orderEvent.
+func shipmentJSON(id, tracking, lines string) string {
+	return fmt.Sprintf(`,"shipment":{"id":%q,"carrier":"UPS","tracking_number":%q,"tracking_url":"https://ups.example/%s","lines":[%s]}`,
+		id, tracking, tracking, lines)
 }
 
 // itemLine is an item of a text body: "- Name (Qty N" (layout.text.tmpl).
