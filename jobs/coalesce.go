@@ -234,7 +234,11 @@ func (o *orderState) flushDecision(w *Worker, kind string, f pendingFacts) (deci
 		d.lines = append(d.lines, o.viewLine(l.ID, l.Qty, nil, nil))
 	}
 	for _, l := range f.Pending {
-		d.pending = append(d.pending, o.viewLine(l.ID, l.Qty, l.ETA, nil))
+		// The latest facts: the line's ETA now (an eta_changed inside the window
+		// moved it since the parcel), and no line that has shipped or been canceled.
+		if ls := o.lineState(l.ID); ls != nil && open(ls) {
+			d.pending = append(d.pending, o.viewLine(l.ID, l.Qty, ls.ETA, nil))
+		}
 	}
 	return d, len(d.lines) > 0
 }

@@ -175,6 +175,7 @@ func sameTime(a, b *time.Time) bool {
 func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedData) ([]decision, error) {
 	_, shipped := o.ship(at, d.Shipment)
 	var pending []templates.Line
+	moved := false
 	for _, p := range d.PendingLines {
 		l := o.line(p.LineID)
 		if stale(l, at) || !open(l) {
@@ -184,10 +185,16 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 		if err != nil {
 			return nil, err
 		}
+		moved = moved || !sameTime(l.ETA, eta)
 		l.ETA, l.StateAt = eta, at
 		pending = append(pending, o.viewLine(p.LineID, p.Quantity, eta, nil))
 	}
 	if len(shipped) == 0 {
+		if moved {
+			// Nothing new shipped (a shipment recorded already), but the dates of
+			// what is still to come moved: news as an eta_update would be.
+			return []decision{{kind: templates.KindEtaUpdate}}, nil
+		}
 		return nil, nil
 	}
 	return []decision{{

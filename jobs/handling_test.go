@@ -405,6 +405,61 @@ func TestShipmentCountedOnce(t *testing.T) {
 	}
 }
 
+// TestPendingLinesLatestETA: what a parcel says of the lines still to come is news
+// with the latest facts. An ETA change inside the coalescing window is in the
+// partial_shipment when it goes out (no message states the older date), and a
+// shipment reported again with a new date for the rest is an eta_update.
+func TestPendingLinesLatestETA(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 1s, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	const bothDated = `,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":"2026-12-01"},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`
+	withPending := func(eta string) string {
+		return shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":2}`) +
+			`,"pending_lines":[{"line_id":"l2","quantity":1,"eta":"` + eta + `"}]`
+	}
+	date := func(days int) string {
+		d, _ := time.Parse("2006-01-02", day(days))
+		return d.Format("January 2, 2006")
+	}
+	dec1, dec10 := date(5), date(14) // the test dates 2026-12-01 and 2026-12-10
+
+	const a = "ord_pending_window"
+	h.step(orderEvent("pw1", "order.backordered", "2026-11-02T10:00:00Z", a, custNoConsent, bothDated))
+	h.ingest(orderEvent("pw2", "order.partially_shipped", "2026-11-04T10:00:00Z", a, custNoConsent, withPending("2026-12-01")))
+	waitFor(t, "pw2 decided", func() bool {
+		rec, err := h.st.GetEvent(context.Background(), "test", "pw2")
+		return err == nil && rec.Status == store.EventHandled
+	})
+	h.step(orderEvent("pw3", "order.eta_changed", "2026-11-04T10:30:00Z", a, custNoConsent,
+		`,"changes":[{"line_id":"l2","previous_eta":null,"eta":"2026-12-10"}]`))
+	if body := findKind(t, h, a, "partial_shipment", "email").Body; !strings.Contains(body, dec10) || strings.Contains(body, dec1) {
+		t.Errorf("the partial_shipment must give the Mug's latest date, %s, not %s:\n%s", dec10, dec1, body)
+	}
+	// Whether the eta_update's window or the parcel's closes first, the customer hears
+	// Dec 10 once, and never Dec 1 again.
+	ns, err := h.st.ListNotifications(context.Background(), store.NotificationFilter{OrderID: a, Kind: "eta_update"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Channel == "email" && n.Status == store.NotificationSent && !strings.Contains(n.Body, dec10) {
+			t.Errorf("an eta_update without the latest date:\n%s", n.Body)
+		}
+	}
+
+	const b = "ord_pending_resent"
+	h.step(orderEvent("pr1", "order.backordered", "2026-11-02T10:00:00Z", b, custNoConsent, bothDated))
+	h.step(orderEvent("pr2", "order.partially_shipped", "2026-11-04T10:00:00Z", b, custNoConsent, withPending("2026-12-01")))
+	h.step(orderEvent("pr3", "order.partially_shipped", "2026-11-04T12:00:00Z", b, custNoConsent, withPending("2026-12-10")))
+	want := []string{"backorder_notice email sent", "partial_shipment email sent", "eta_update email sent"}
+	if got := emailLog(h.summary(b)); !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	if body := findKind(t, h, b, "eta_update", "email").Body; !strings.Contains(body, "Mug") || !strings.Contains(body, dec10) {
+		t.Errorf("the eta_update must give the Mug's new date, %s:\n%s", dec10, body)
+	}
+}
+
 // shipmentJSON is the data.shipment of a parcel by UPS with tracking number tracking,
 // carrying lines (JSON objects), for orderEvent.
 func shipmentJSON(id, tracking, lines string) string {
