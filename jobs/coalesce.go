@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -36,6 +37,32 @@ type pendingFacts struct {
 	Shipped  []factLine          `json:"shipped,omitempty"` // partial_shipment: every line shipped in the window
 	Pending  []factLine          `json:"pending,omitempty"` // the latest lines still to come
 	Shipment *templates.Shipment `json:"shipment,omitempty"`
+	// Parcels are the window's parcels, oldest first (facts stored before it was
+	// kept have only Shipment).
+	Parcels []templates.Shipment `json:"parcels,omitempty"`
+}
+
+// addParcel adds s to the parcels a consolidated message covers, once per tracking
+// number.
+func addParcel(parcels []templates.Shipment, s *templates.Shipment) []templates.Shipment {
+	if s == nil {
+		return parcels
+	}
+	for _, p := range parcels {
+		if p.TrackingNumber == s.TrackingNumber && p.Carrier == s.Carrier {
+			return parcels
+		}
+	}
+	return append(parcels, *s)
+}
+
+// parcelsOf returns the parcels of facts f, the older ones' from before Parcels was
+// kept as just the latest.
+func (f *pendingFacts) parcelsOf() []templates.Shipment {
+	if len(f.Parcels) == 0 {
+		return addParcel(nil, f.Shipment)
+	}
+	return f.Parcels
 }
 
 type factLine struct {
@@ -115,6 +142,7 @@ func (w *Worker) fold(ctx context.Context, p *plan, o *orderState, e *event.Even
 		for _, l := range d.pending {
 			f.Pending = append(f.Pending, factLine{ID: l.ID, Qty: l.Quantity, ETA: l.ETA})
 		}
+		f.Parcels = addParcel(f.parcelsOf(), d.shipment)
 		f.Shipment = d.shipment
 	}
 	facts, err := json.Marshal(f)
@@ -152,6 +180,7 @@ func (w *Worker) withPendingShipments(ctx context.Context, o *orderState, d deci
 		lines = append(lines, o.viewLine(fl.ID, fl.Qty, nil, nil))
 	}
 	d.lines = append(lines, d.lines...)
+	d.parcels = multiple(addParcel(slices.Clone(f.parcelsOf()), d.shipment))
 	return d, nil
 }
 
@@ -229,7 +258,7 @@ func (o *orderState) flushDecision(w *Worker, kind string, f pendingFacts) (deci
 		// The lines of an offer decided with the change were marked told by it.
 		return o.etaNews(w.Config.Policies.For(o.rec.Brand).MaterialETAChange, f.Reason, nil)
 	}
-	d := decision{kind: kind, shipment: f.Shipment}
+	d := decision{kind: kind, shipment: f.Shipment, parcels: multiple(f.parcelsOf())}
 	for _, l := range f.Shipped {
 		d.lines = append(d.lines, o.viewLine(l.ID, l.Qty, nil, nil))
 	}
@@ -241,6 +270,15 @@ func (o *orderState) flushDecision(w *Worker, kind string, f pendingFacts) (deci
 		}
 	}
 	return d, len(d.lines) > 0
+}
+
+// multiple returns parcels when there are more than one: a message of one parcel
+// names it as Shipment alone.
+func multiple(parcels []templates.Shipment) []templates.Shipment {
+	if len(parcels) < 2 {
+		return nil
+	}
+	return parcels
 }
 
 func hasKind(ds []decision, kind string) bool {

@@ -18,6 +18,7 @@ type decision struct {
 	lines    []templates.Line
 	pending  []templates.Line
 	shipment *templates.Shipment
+	parcels  []templates.Shipment // a consolidated message's parcels, when several
 	reason   string
 	offer    *templates.Offer // legal notices
 	offerID  string

@@ -40,6 +40,9 @@ func fingerprint(d decision, loc *time.Location) string {
 	if d.shipment != nil {
 		parts = append(parts, "parcel:"+d.shipment.TrackingNumber)
 	}
+	for _, s := range d.parcels {
+		parts = append(parts, "parcels:"+s.TrackingNumber)
+	}
 	if d.offerID != "" {
 		parts = append(parts, "offer:"+d.offerID)
 	}

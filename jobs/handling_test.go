@@ -460,6 +460,47 @@ func TestPendingLinesLatestETA(t *testing.T) {
 	}
 }
 
+// TestParcelsConsolidated: two parcels inside one coalescing window are one
+// partial_shipment, which gives both tracking numbers (not the latest one for the
+// items of both); the order.shipped that follows inside the window gives all three.
+func TestParcelsConsolidated(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 2s, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	decided := func(id string) {
+		t.Helper()
+		waitFor(t, id+" decided", func() bool {
+			rec, err := h.st.GetEvent(context.Background(), "test", id)
+			return err == nil && rec.Status == store.EventHandled
+		})
+	}
+	one := `{"line_id":"l1","quantity":1}`
+	const a = "ord_two_parcels"
+	h.step(orderEvent("tp0", "order.backordered", "2026-11-02T10:00:00Z", a, custNoConsent, boBoth))
+	h.ingest(orderEvent("tp1", "order.partially_shipped", "2026-11-03T10:00:00Z", a, custNoConsent, shipmentJSON("s1", "1Z1", one)))
+	decided("tp1")
+	h.step(orderEvent("tp2", "order.partially_shipped", "2026-11-03T11:00:00Z", a, custNoConsent, shipmentJSON("s2", "FX2", one)))
+	if got, want := emailLog(h.summary(a)), []string{"backorder_notice email sent", "partial_shipment email sent"}; !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	if got, want := parcelsTold(t, h, a, "partial_shipment", "1Z1", "FX2"), []string{"1Z1 FX2: Blue Kettle ×1, Blue Kettle ×1"}; !slices.Equal(got, want) {
+		t.Errorf("parcels told %q, want %q", got, want)
+	}
+
+	const b = "ord_three_parcels"
+	h.step(orderEvent("tq0", "order.backordered", "2026-11-02T10:00:00Z", b, custNoConsent, boBoth))
+	h.ingest(orderEvent("tq1", "order.partially_shipped", "2026-11-03T10:00:00Z", b, custNoConsent, shipmentJSON("s1", "1Z1", one)))
+	decided("tq1")
+	h.ingest(orderEvent("tq2", "order.partially_shipped", "2026-11-03T11:00:00Z", b, custNoConsent, shipmentJSON("s2", "FX2", one)))
+	decided("tq2")
+	h.step(orderEvent("tq3", "order.shipped", "2026-11-03T12:00:00Z", b, custNoConsent, shipmentJSON("s3", "1Z3", `{"line_id":"l2","quantity":1}`)))
+	if got, want := emailLog(h.summary(b)), []string{"backorder_notice email sent", "shipped email sent"}; !slices.Equal(got, want) {
+		t.Fatalf("\n got %q\nwant %q", got, want)
+	}
+	if got, want := parcelsTold(t, h, b, "shipped", "1Z1", "FX2", "1Z3"), []string{"1Z1 FX2 1Z3: Blue Kettle ×1, Blue Kettle ×1, Mug ×1"}; !slices.Equal(got, want) {
+		t.Errorf("parcels told %q, want %q", got, want)
+	}
+}
+
 // shipmentJSON is the data.shipment of a parcel by UPS with tracking number tracking,
 // carrying lines (JSON objects), for orderEvent.
 func shipmentJSON(id, tracking, lines string) string {

@@ -23,7 +23,7 @@ func (o *orderState) view(w *Worker, d decision) *templates.View {
 		},
 		Customer: templates.Customer{Name: o.snap.Customer.Name, Locale: o.snap.Customer.Locale, Location: o.customerLoc()},
 		Order:    templates.Order{ID: o.rec.ID, Number: o.snap.Number, PlacedAt: o.snap.PlacedAt, Currency: o.snap.Currency},
-		Lines:    d.lines, Pending: d.pending, Shipment: d.shipment, Reason: d.reason, Offer: d.offer,
+		Lines:    d.lines, Pending: d.pending, Shipment: d.shipment, Parcels: d.parcels, Reason: d.reason, Offer: d.offer,
 		StatusURL: w.link(links.Order, o.rec.ID, ""),
 	}
 	if !templates.Required(d.kind) {

@@ -18,6 +18,7 @@ type page struct {
 	Order                                     Order
 	Lines, Pending                            []Line
 	Shipment                                  *Shipment
+	Parcels                                   []Shipment // View.Parcels, or Shipment alone
 	Reason                                    string
 	Offer                                     *Offer
 	StatusURL, ShortStatusURL, UnsubscribeURL string
@@ -59,13 +60,19 @@ func newPage(kind, lang string, v *View) *page {
 	c.StatusURL, c.ShortStatusURL, c.UnsubscribeURL = safeURL(v.StatusURL), safeURL(v.ShortStatusURL), safeURL(v.UnsubscribeURL)
 	c.Brand.LogoURL, c.Brand.SupportURL = safeURL(v.Brand.LogoURL), safeURL(v.Brand.SupportURL)
 	if v.Shipment != nil {
-		s := *v.Shipment
-		s.Carrier, s.TrackingNumber, s.TrackingURL = clean(s.Carrier, maxName), clean(s.TrackingNumber, maxName), safeURL(s.TrackingURL)
+		s := cleanShipment(*v.Shipment)
 		c.Shipment = &s
+	}
+	var parcels []Shipment
+	for _, s := range v.Parcels {
+		parcels = append(parcels, cleanShipment(s))
+	}
+	if len(parcels) == 0 && c.Shipment != nil {
+		parcels = []Shipment{*c.Shipment}
 	}
 	p := &page{
 		Brand: c.Brand, Customer: c.Customer, Order: c.Order, Lines: c.Lines, Pending: c.Pending,
-		Shipment: c.Shipment, Reason: c.Reason, StatusURL: c.StatusURL, ShortStatusURL: c.ShortStatusURL,
+		Shipment: c.Shipment, Parcels: parcels, Reason: c.Reason, StatusURL: c.StatusURL, ShortStatusURL: c.ShortStatusURL,
 		UnsubscribeURL: c.UnsubscribeURL, Kind: kind, Lang: lang, Update: !Required(kind), Colors: safeColors(v.Brand.Colors),
 		Type: linesType(c.Lines), Count: len(c.Lines),
 	}
@@ -81,6 +88,11 @@ func newPage(kind, lang string, v *View) *page {
 		p.Reply = ReplyKeywords(lang, p.Offer.SubstituteURL != "")
 	}
 	return p
+}
+
+func cleanShipment(s Shipment) Shipment {
+	s.Carrier, s.TrackingNumber, s.TrackingURL = clean(s.Carrier, maxName), clean(s.TrackingNumber, maxName), safeURL(s.TrackingURL)
+	return s
 }
 
 func cleanLines(ls []Line, loc *time.Location) []Line {

@@ -252,3 +252,36 @@ func TestCancellationNotice(t *testing.T) {
 		})
 	}
 }
+
+// TestParcels: a consolidated message lists every parcel it covers, each with its
+// carrier, tracking number and link, in the HTML and the text; one parcel alone
+// renders as it always did.
+func TestParcels(t *testing.T) {
+	t.Parallel()
+	r := mustNew(t)
+	for _, kind := range []string{KindPartialShipment, KindShipped} {
+		t.Run(kind, func(t *testing.T) {
+			v := Fixture(kind, FixtureBrands()[0], "en-US")
+			single, err := r.Render(kind, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := Shipment{Carrier: "FedEx", TrackingNumber: "FX111", TrackingURL: "https://fedex.example/FX111"}
+			v.Parcels = []Shipment{first, *v.Shipment}
+			both, err := r.Render(kind, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range v.Parcels {
+				for _, want := range []string{"Carrier: " + s.Carrier, "Tracking number: " + s.TrackingNumber, s.TrackingURL} {
+					if !strings.Contains(both.Text, want) || !strings.Contains(both.HTML, want) {
+						t.Errorf("%q missing from the text or the HTML:\n%s", want, both.Text)
+					}
+				}
+			}
+			if strings.Contains(single.Text, "FX111") || !strings.Contains(single.Text, v.Shipment.TrackingNumber) {
+				t.Errorf("one parcel:\n%s", single.Text)
+			}
+		})
+	}
+}

@@ -16,8 +16,12 @@ type View struct {
 	Lines []Line
 	// Pending are the lines still to ship (partial_shipment), with their ETAs.
 	Pending []Line
-	// Shipment is the parcel of partial_shipment and shipped.
+	// Shipment is the parcel of partial_shipment and shipped: the latest one when
+	// the message covers several.
 	Shipment *Shipment
+	// Parcels are every parcel a consolidated partial_shipment or shipped covers,
+	// oldest first, when there are more than one (empty: Shipment alone).
+	Parcels []Shipment
 	// Reason is why the lines are late, or why the order was canceled
 	// (cancellation_notice), in the shop's words ("" when not given).
 	Reason string
