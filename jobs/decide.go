@@ -32,11 +32,10 @@ type decision struct {
 // but for a shipment's units, which add up (ship).
 func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Event) ([]decision, error) {
 	if s := shipmentOf(e); s != nil {
-		seen, err := w.shipmentSeen(ctx, o.rec.ID, e, s.ID)
-		if err != nil {
+		if err := w.shipmentHistory(ctx, o, e, s.ID); err != nil {
 			return nil, err
 		}
-		if o.shipmentSeen = seen; seen {
+		if o.shipmentSeen {
 			p.note("shipment %s already recorded: its units are not counted again", s.ID)
 		}
 	}
@@ -221,42 +220,26 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		switch {
 		case !stale(l, at):
 			l.StateAt = at
-		case o.rec.State == store.OrderOpen || o.closedByShipment():
+		case o.rec.State == store.OrderOpen || o.closedByShipment:
 			// Shipments add up: an older parcel undoes nothing newer, and its units
 			// are news the customer has not had. StateAt stays.
 			qty = min(qty, l.Quantity-l.ShippedQty)
 		default:
 			continue
 		}
+		owedBefore := owed(l)
 		l.ShippedQty += qty
 		if l.ShippedQty >= l.Quantity {
 			l.ShippedQty, l.State = l.Quantity, store.LineShipped
 		}
+		// The backordered units that went are most likely the ones a restock
+		// reserved: they use up that much of the allocation, so the next restock
+		// covers what is still owed.
+		l.AllocatedQty = max(0, l.AllocatedQty-(owedBefore-owed(l)))
 		ids = append(ids, sl.LineID)
 		lines = append(lines, o.viewLine(sl.LineID, qty, nil, nil))
 	}
 	return ids, lines
-}
-
-// closedByShipment reports whether the order was closed by an order.shipped: closed,
-// with a line not canceled that shipped units at the closing time. order.shipped is
-// the last shipment, so whatever of a line is still open went in earlier parcels: a
-// parcel heard of late carries units the customer has not been told of, however new
-// the line's state (an ETA change, or the closing shipment carrying part of it).
-// Shipments add up; they undo nothing newer, so staleness does not hold them back
-// here. An order closed by order.canceled does not qualify: the lines the
-// cancellation applied to are canceled, and those it left open are newer than it.
-func (o *orderState) closedByShipment() bool {
-	if o.rec.State != store.OrderClosed || o.rec.ClosedAt == nil {
-		return false
-	}
-	for i := range o.rec.Lines {
-		l := &o.rec.Lines[i]
-		if l.State != store.LineCanceled && l.ShippedQty > 0 && l.StateAt.Equal(*o.rec.ClosedAt) {
-			return true
-		}
-	}
-	return false
 }
 
 // shipmentOf returns the shipment an order.partially_shipped or order.shipped
@@ -271,19 +254,39 @@ func shipmentOf(e *event.Event) *event.Shipment {
 	return nil
 }
 
-// shipmentSeen reports whether another event of the order, already handled, carried
-// the shipment with this id: its units are counted once, however many events (a
-// resend under a new id, a correction of its tracking) report it. Two events of one
-// shipment handled at once both see neither; the order's compare-and-set lets one
-// commit, and the other decides again and sees it.
-func (w *Worker) shipmentSeen(ctx context.Context, orderID string, e *event.Event, id string) (bool, error) {
-	recs, err := w.Store.ListEvents(ctx, orderID)
+// shipmentHistory reads the order's handled events for a shipment event and sets:
+//
+//   - o.shipmentSeen, when another of them carried the shipment with this id: its
+//     units are counted once, however many events (a resend under a new id, a
+//     correction of its tracking) report it. Two events of one shipment handled at
+//     once both see neither; the order's compare-and-set lets one commit, and the
+//     other decides again and sees it.
+//   - o.closedByShipment, when the event that closed the order (the one dated
+//     ClosedAt) was an order.shipped and no order.canceled shares that time.
+//     order.shipped is the last shipment, so whatever of a line is still open went
+//     in earlier parcels: a parcel heard of late carries units the customer has not
+//     been told of, however new the line's state (an ETA change, or the closing
+//     shipment carrying part of it). After an order.canceled nothing of this holds.
+func (w *Worker) shipmentHistory(ctx context.Context, o *orderState, e *event.Event, id string) error {
+	recs, err := w.Store.ListEvents(ctx, o.rec.ID)
 	if err != nil {
-		return false, fmt.Errorf("events of %s: %w", orderID, err)
+		return fmt.Errorf("events of %s: %w", o.rec.ID, err)
 	}
+	closedAt := o.rec.ClosedAt
+	var shippedAtClose, canceledAtClose bool
 	for _, r := range recs {
-		if r.Status != store.EventHandled || (r.Source == e.Source && r.ID == e.ID) ||
-			(r.Type != event.TypePartiallyShipped && r.Type != event.TypeShipped) {
+		if r.Status != store.EventHandled || (r.Source == e.Source && r.ID == e.ID) {
+			continue
+		}
+		atClose := o.rec.State == store.OrderClosed && closedAt != nil && r.Time.Equal(*closedAt)
+		switch r.Type {
+		case event.TypeCanceled:
+			canceledAtClose = canceledAtClose || atClose
+			continue
+		case event.TypeShipped:
+			shippedAtClose = shippedAtClose || atClose
+		case event.TypePartiallyShipped:
+		default:
 			continue
 		}
 		var payload struct {
@@ -294,10 +297,11 @@ func (w *Worker) shipmentSeen(ctx context.Context, orderID string, e *event.Even
 			} `json:"data"`
 		}
 		if json.Unmarshal(r.Payload, &payload) == nil && payload.Data.Shipment.ID == id {
-			return true, nil
+			o.shipmentSeen = true
 		}
 	}
-	return false, nil
+	o.closedByShipment = shippedAtClose && !canceledAtClose
+	return nil
 }
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.

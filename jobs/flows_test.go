@@ -791,3 +791,43 @@ func flowWaitAnsweredThenRestocked(t *testing.T) {
 		t.Errorf("l1 after the restock: %+v, %v; want allocated", order.Lines, err)
 	}
 }
+
+// A restock reserves one of l1's two kettles, then a parcel ships one: that was the
+// reserved unit, so the allocation is used up and the next restock covers the kettle
+// still owed, with its notice. (Counting the allocation as still there left the line
+// backordered with nothing owed beyond it: no restock took it again.)
+func TestFlowShippedUnitsUseTheAllocation(t *testing.T) {
+	forEachDB(t, flowShippedUnitsUseTheAllocation)
+}
+
+func flowShippedUnitsUseTheAllocation(t *testing.T) {
+	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
+	h.start()
+	const o = "ord_fsa"
+	line := func() store.OrderLine {
+		t.Helper()
+		order, err := h.st.GetOrder(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return order.Lines[0]
+	}
+	h.step(backorderL1("fsa1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
+	h.step(ev("fsa2", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":1}`))
+	h.step(orderEvent("fsa3", "order.partially_shipped", "2026-11-04T10:00:00Z", o, custNoConsent,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)+`,"pending_lines":[{"line_id":"l1","quantity":1,"eta":"2026-12-01"}]`))
+	if l := line(); l.State != store.LineBackordered || l.AllocatedQty != 0 || l.ShippedQty != 1 {
+		t.Fatalf("l1 after the parcel: %s, %d allocated, %d shipped; want backordered, 0, 1", l.State, l.AllocatedQty, l.ShippedQty)
+	}
+	h.step(ev("fsa4", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":5}`))
+	if l := line(); l.State != store.LineAllocated || l.AllocatedQty != 1 {
+		t.Errorf("l1 after the second restock: %s, %d allocated; want allocated, 1", l.State, l.AllocatedQty)
+	}
+	want := []string{"backorder_notice email sent", "partial_shipment email sent", "restock_notice email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if body := findKind(t, h, o, "restock_notice", "email").Body; !strings.Contains(body, "Blue Kettle (Qty 1") {
+		t.Errorf("the restock notice is about the one kettle still owed:\n%s", body)
+	}
+}

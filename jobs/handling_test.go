@@ -258,7 +258,7 @@ func TestShipmentsCrossed(t *testing.T) {
 // closing shipment carried part of it, or an ETA change came at or after the closing
 // time. A parcel never ships more than is left of a line, and once the line is
 // complete another says nothing. (The cases share a customer, whose cap counts the
-// updates of all four orders.)
+// updates of all their orders.)
 func TestShipmentsCrossedOpenLine(t *testing.T) {
 	h := newHarness(t, `{coalesce_window: 100ms, quiet_hours: "", max_updates_per_day: 100}`)
 	h.start()
@@ -293,6 +293,12 @@ func TestShipmentsCrossedOpenLine(t *testing.T) {
 			late("ord_news", "sA", "2026-11-04T10:00:00Z", "1ZA", both),
 		}, []string{"eta_update email sent", "shipped email sent", "shipped email sent"},
 			[]string{"1ZA: Blue Kettle ×2", "1ZB: Mug ×1"}},
+		{"the closing shipment older than its only line's state", "ord_stale_close", []string{
+			news("ord_stale_close", "2026-11-04T11:00:01Z"),
+			closing("ord_stale_close", l1),
+			late("ord_stale_close", "sA", "2026-11-04T10:00:00Z", "1ZA", l1+","+l2),
+		}, []string{"eta_update email sent", "shipped email sent", "shipped email sent"},
+			[]string{"1ZA: Blue Kettle ×1, Mug ×1", "1ZB: Blue Kettle ×1"}},
 		{"an ETA change after the closing time, applied before it", "ord_later", []string{
 			news("ord_later", "2026-11-04T11:00:01Z"),
 			closing("ord_later", l2),

@@ -25,6 +25,9 @@ type orderState struct {
 	// shipmentSeen: the event's shipment was recorded already, by another event of
 	// the order (a resend or a correction under a new id): ship counts nothing.
 	shipmentSeen bool
+	// closedByShipment: the order was closed by an order.shipped (shipmentHistory,
+	// for shipment events only).
+	closedByShipment bool
 }
 
 // line returns the state of line id, adding it from the snapshot if it is new.
