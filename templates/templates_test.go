@@ -282,6 +282,31 @@ func TestParcels(t *testing.T) {
 			if strings.Contains(single.Text, "FX111") || !strings.Contains(single.Text, v.Shipment.TrackingNumber) {
 				t.Errorf("one parcel:\n%s", single.Text)
 			}
+			if !strings.Contains(single.Text, "In this parcel") || !strings.Contains(both.Text, "In these parcels") ||
+				!strings.Contains(both.HTML, "In these parcels") {
+				t.Errorf("the items' heading names one parcel or several:\n%s\n---\n%s", single.Text, both.Text)
+			}
+			if kind == KindShipped && (!strings.Contains(both.Text, "tracking links above") || !strings.Contains(single.Text, "tracking link above")) {
+				t.Errorf("the outro names one tracking link or several:\n%s", both.Text)
+			}
 		})
+	}
+}
+
+// TestParcelsHeadingLocales: every default locale names several parcels in the plural.
+func TestParcelsHeadingLocales(t *testing.T) {
+	t.Parallel()
+	r := mustNew(t)
+	plural := map[string]string{"en": "In these parcels", "fr": "Dans ces colis", "de": "In diesen Paketen", "es": "En estos paquetes"}
+	for _, lang := range Locales {
+		v := Fixture(KindShipped, FixtureBrands()[0], fixtureTags[lang])
+		v.Parcels = []Shipment{{Carrier: "FedEx", TrackingNumber: "FX111"}, *v.Shipment}
+		out, err := r.Render(KindShipped, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.Text, plural[lang]) {
+			t.Errorf("%s: no %q:\n%s", lang, plural[lang], out.Text)
+		}
 	}
 }
