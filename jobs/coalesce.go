@@ -42,8 +42,8 @@ type pendingFacts struct {
 	Parcels []templates.Shipment `json:"parcels,omitempty"`
 }
 
-// addParcel adds s to the parcels a consolidated message covers, once per tracking
-// number.
+// addParcel adds s to the parcels a consolidated message covers, once per carrier and
+// tracking number.
 func addParcel(parcels []templates.Shipment, s *templates.Shipment) []templates.Shipment {
 	if s == nil {
 		return parcels
