@@ -759,11 +759,13 @@ func TestOfferLeavesOtherLinesETA(t *testing.T) {
 // hears the item is back.
 func TestFlowWaitAnsweredThenRestocked(t *testing.T) { forEachDB(t, flowWaitAnsweredThenRestocked) }
 
-func flowWaitAnsweredThenRestocked(t *testing.T) {
+// waitAnsweredPastDeadline backorders l1 of order o, which sends an offer at once, has
+// the customer answer "wait" on the web, and runs the offer's deadline an hour later.
+func waitAnsweredPastDeadline(t *testing.T, o string) (*harness, store.Offer) {
+	t.Helper()
 	h := newHarness(t, strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 1h", 1))
 	h.start()
-	const o = "ord_fwr"
-	h.start1(orderEvent("fwr1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	h.start1(orderEvent(o+"-bo", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
 	off := offerOf(t, h, o)
 	if _, _, err := h.worker.Choose(context.Background(), off.ID, "wait", "web"); err != nil {
 		t.Fatal(err)
@@ -772,6 +774,12 @@ func flowWaitAnsweredThenRestocked(t *testing.T) {
 	if err := h.worker.HandleDeadline(context.Background(), followUpTask(jobs.TypeDeadline, off)); err != nil {
 		t.Fatal(err)
 	}
+	return h, off
+}
+
+func flowWaitAnsweredThenRestocked(t *testing.T) {
+	const o = "ord_fwr"
+	h, _ := waitAnsweredPastDeadline(t, o)
 	if got := offerOf(t, h, o); got.State != store.OfferDecided || got.Choice != "wait" || got.ChoiceChannel != "web" {
 		t.Fatalf("offer %s, %q by %q; want decided, wait by web", got.State, got.Choice, got.ChoiceChannel)
 	}
@@ -829,5 +837,25 @@ func flowShippedUnitsUseTheAllocation(t *testing.T) {
 	}
 	if body := findKind(t, h, o, "restock_notice", "email").Body; !strings.Contains(body, "Blue Kettle (Qty 1") {
 		t.Errorf("the restock notice is about the one kettle still owed:\n%s", body)
+	}
+}
+
+// §8.4 after an explicit "wait" (not only after silence): once the deadline has made
+// the answer final, a later date than the one agreed to opens a renewed offer, to
+// which silence is never consent.
+func TestFlowWaitAnsweredThenRenewed(t *testing.T) { forEachDB(t, flowWaitAnsweredThenRenewed) }
+
+func flowWaitAnsweredThenRenewed(t *testing.T) {
+	const o = "ord_fwn"
+	h, off := waitAnsweredPastDeadline(t, o)
+	h.start1(orderEvent("fwn2", "order.eta_changed", "2026-11-04T10:00:00Z", o, custNoConsent,
+		`,"changes":[{"line_id":"l1","previous_eta":"2026-12-01","eta":"2026-12-20"}]`))
+	renewed := offerOf(t, h, o)
+	if renewed.ID == off.ID || !renewed.Renewed || renewed.Silence != store.SilenceCancel {
+		t.Fatalf("after a later date than the one agreed to: offer %s (renewed %v, silence %s), want a renewed one after %s",
+			renewed.ID, renewed.Renewed, renewed.Silence, off.ID)
+	}
+	if got := emailLog(h.summary(o)); got[len(got)-1] != "delay_option_offer email sent" {
+		t.Errorf("the renewed offer must go out: %q", got)
 	}
 }
