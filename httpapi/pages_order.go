@@ -78,6 +78,8 @@ func lineStatus(p *page, f formatter, l *store.OrderLine) string {
 		return p.T("line.canceled")
 	case store.LineAwaiting:
 		st = p.T("line.awaiting")
+	case store.LineSubstitute:
+		st = p.T("line.substitute")
 	case store.LineAllocated:
 		st = p.T("line.allocated")
 	case store.LineBackordered:

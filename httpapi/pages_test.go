@@ -294,6 +294,12 @@ func TestOrderPage(t *testing.T) {
 		offerState: store.OfferDecided, lineState: store.LineBackordered})
 	_, body = p.get(t, p.link(links.Order, "o10", ""))
 	contains(t, "waiting", body, "Backordered, expected", "Cancel this item for a full refund")
+
+	// A customer who chose the substitute sees that, and may still switch until the
+	// deadline.
+	p.seed(t, orderCase{id: "o11", substitute: true, choice: "substitute", channel: "web", lineState: store.LineSubstitute})
+	_, body = p.get(t, p.link(links.Order, "o11", ""))
+	contains(t, "substitute chosen", body, "To be replaced by the substitute you chose", "Choose what happens to this item")
 }
 
 func TestPagesLocalized(t *testing.T) {

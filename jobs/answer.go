@@ -31,10 +31,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		}
 		now := w.Now()
 		lines, views := o.offerLines(off)
-		closed := o.rec.State != store.OrderOpen
-		for _, l := range lines {
-			closed = closed || !open(l)
-		}
+		closed := o.rec.State != store.OrderOpen || len(lines) == 0
 		// The last moment to answer counts from when the offer was sent, also before
 		// the deadline task has moved the stored deadline there (HandleDeadline); once
 		// that task has decided the offer (it may run a little early), it has passed.
@@ -65,7 +62,13 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			}
 		case policy.ChoiceSubstitute:
 			for _, l := range lines {
-				l.State = store.LineAwaiting // the shop swaps the item; the line waits for it
+				l.State = store.LineSubstitute // the shop swaps the item; restocks of this one pass it by
+			}
+		case policy.ChoiceWait:
+			for _, l := range lines {
+				if l.State == store.LineSubstitute { // switched back before the deadline
+					l.State = store.LineAwaiting
+				}
 			}
 		}
 		if err := w.decided(p, o, off, views); err != nil {

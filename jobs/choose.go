@@ -42,12 +42,15 @@ func (w *Worker) offerCase(ctx context.Context, offerID string) (*store.Offer, *
 	return off, o, err
 }
 
-// offerLines returns the offer's lines, as stored and as templates show them.
+// offerLines returns the offer's lines it is still about, as stored and as templates
+// show them: a line that shipped or was canceled since, or whose backordered units
+// all went in parcels, has left the offer (§8.7) — no reminder about it, and a
+// deadline never cancels or confirms it.
 func (o *orderState) offerLines(off *store.Offer) ([]*store.OrderLine, []templates.Line) {
 	var ls []*store.OrderLine
 	var vs []templates.Line
 	for _, id := range off.LineIDs {
-		if l := o.lineState(id); l != nil {
+		if l := o.lineState(id); l != nil && open(l) && owed(l) > 0 {
 			ls = append(ls, l)
 			vs = append(vs, o.viewLine(id, owed(l), l.ETA, nil))
 		}
@@ -93,6 +96,10 @@ func (w *Worker) HandleReminder(ctx context.Context, t *asynq.Task) error {
 			return p, nil
 		}
 		_, views := o.offerLines(off)
+		if len(views) == 0 {
+			p.note("offer %s: its lines shipped or were canceled; no reminder", off.ID)
+			return p, nil
+		}
 		d := decision{kind: templates.KindChoiceReminder, lines: views, offer: o.viewOffer(w, off), offerID: off.ID}
 		return p, w.decideNotifications(ctx, p, o, d, "reminder:"+off.ID)
 	})
@@ -129,6 +136,13 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		off.State, off.UpdatedAt = store.OfferDecided, now
 		p.commit.Offers = []*store.Offer{off}
 		lines, views := o.offerLines(off)
+		if len(lines) == 0 {
+			// Every line of the offer shipped or was canceled meanwhile: there is
+			// nothing left to decide (§8.7).
+			off.State = store.OfferClosed
+			p.note("offer %s closed: its lines shipped or were canceled", off.ID)
+			return p, nil
+		}
 		switch outcome {
 		case policy.Answered:
 			p.note("offer %s: the customer's answer (%s) stands", off.ID, off.Choice)
@@ -137,7 +151,7 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 				// silence, so restocks and the renewal checks (§8.4–5) take them.
 				for _, l := range lines {
 					if l.State == store.LineAwaiting {
-						l.State = store.LineBackordered
+						l.State = waitingState(l)
 					}
 				}
 			}
@@ -145,7 +159,9 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		case policy.ConsentBySilence:
 			off.Choice, off.ChoiceChannel, off.ChoiceAt = policy.ChoiceWait, "silence", &now
 			for _, l := range lines {
-				l.State = store.LineBackordered
+				if l.State == store.LineAwaiting {
+					l.State = waitingState(l)
+				}
 			}
 			if err := w.decided(p, o, off, views); err != nil {
 				return nil, err

@@ -68,7 +68,12 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
 	case e.PartiallyShipped != nil:
-		return o.partiallyShipped(e.Time, e.PartiallyShipped)
+		offered := o.offered(e.PartiallyShipped.Shipment)
+		ds, err := o.partiallyShipped(e.Time, e.PartiallyShipped)
+		if err != nil || !offered {
+			return ds, err
+		}
+		return ds, w.closeSettledOffers(ctx, p, o)
 	case e.Shipped != nil:
 		ds := o.shipped(e.Time, e.Shipped)
 		if o.rec.State == store.OrderClosed {
@@ -130,6 +135,10 @@ func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decisi
 		l.StateAt = at
 		if !sameTime(l.ETA, eta) {
 			l.ETA, changed = eta, true
+			if o.moved == nil {
+				o.moved = map[string]bool{}
+			}
+			o.moved[l.LineID] = true
 		}
 	}
 	if !changed {
@@ -138,7 +147,8 @@ func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decisi
 	return []decision{{kind: templates.KindEtaUpdate, reason: d.Reason}}, nil
 }
 
-// etaNews returns the eta_update for the open backordered lines, but those in except,
+// etaNews returns the eta_update for the open backordered lines, but those in except
+// and those the customer swapped for a substitute,
 // whose ETA moved materially from what the customer was last told (by at least
 // material_eta_change, or from unknown to known and back), or false when nothing is
 // news.
@@ -146,7 +156,8 @@ func (o *orderState) etaNews(material time.Duration, reason string, except []str
 	var lines []templates.Line
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
-		if owed(l) == 0 || !open(l) || !materialChange(l.ToldETA, l.ETA, material) || slices.Contains(except, l.LineID) {
+		if owed(l) == 0 || !open(l) || l.State == store.LineSubstitute ||
+			!materialChange(l.ToldETA, l.ETA, material) || slices.Contains(except, l.LineID) {
 			continue
 		}
 		lines = append(lines, o.viewLine(l.LineID, owed(l), l.ETA, l.ToldETA))

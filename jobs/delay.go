@@ -17,6 +17,12 @@ import (
 // one offer, unless one is open already; the offer carries the new date, so no
 // eta_update goes out with it. For lines not late yet the window check is scheduled
 // at P − M.
+//
+// A line a restock has reserved stock for (allocated) is still a backorder the
+// promise applies to, but only its date can make it late: when this event moves its
+// ETA after the promise (or after the date the customer agreed to wait for, §8.4).
+// Its stored ETA from before the restock, no date, or the clock alone do not: the
+// stock is there and the shop ships it.
 func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key string, ds []decision, expired bool) ([]decision, error) {
 	pv := w.policyOf(o.rec.Brand)
 	now := w.Now()
@@ -29,6 +35,19 @@ func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key stri
 	var check *time.Time
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
+		if l.State == store.LineAllocated {
+			if !o.moved[l.LineID] || l.ETA == nil {
+				continue
+			}
+			if c := consentTo(offers, l.LineID); c != nil {
+				if c.NewDate != nil && l.ETA.After(*c.NewDate) {
+					renew, consented = append(renew, l), c
+				}
+			} else if pl := o.policyLine(l, pv); l.ETA.After(pl.Promise) {
+				late = append(late, l)
+			}
+			continue
+		}
 		if l.State != store.LineBackordered {
 			continue
 		}

@@ -168,14 +168,47 @@ func (w *Worker) closeOffers(ctx context.Context, p *plan, orderID string) error
 		return fmt.Errorf("offers of %s: %w", orderID, err)
 	}
 	for i := range offers {
-		off := &offers[i]
-		if off.State != store.OfferOpen {
-			continue
+		if offers[i].State == store.OfferOpen {
+			w.closeOffer(p, &offers[i])
 		}
-		off.State, off.UpdatedAt = store.OfferClosed, w.Now()
-		p.commit.Offers = append(p.commit.Offers, off)
-		p.dropTasks = append(append(p.dropTasks, reminderIDs(off)...), deadlineIDs(off)...)
 	}
 	p.dropTasks = append(p.dropTasks, windowID(orderID))
 	return nil
+}
+
+// closeOffer closes an open offer and drops its reminder and deadline.
+func (w *Worker) closeOffer(p *plan, off *store.Offer) {
+	off.State, off.UpdatedAt = store.OfferClosed, w.Now()
+	p.commit.Offers = append(p.commit.Offers, off)
+	p.dropTasks = append(append(p.dropTasks, reminderIDs(off)...), deadlineIDs(off)...)
+}
+
+// closeSettledOffers closes the order's open offers that have no line left to decide
+// — each shipped, was canceled, or had its backordered units go in parcels
+// (offerLines) — and drops their follow-ups (§8.7): the customer is not reminded of
+// them, and another line that becomes late gets its own offer.
+func (w *Worker) closeSettledOffers(ctx context.Context, p *plan, o *orderState) error {
+	offers, err := w.Store.OffersOf(ctx, o.rec.ID)
+	if err != nil {
+		return fmt.Errorf("offers of %s: %w", o.rec.ID, err)
+	}
+	for i := range offers {
+		off := &offers[i]
+		if ls, _ := o.offerLines(off); off.State == store.OfferOpen && len(ls) == 0 {
+			w.closeOffer(p, off)
+			p.note("offer %s closed: its lines shipped", off.ID)
+		}
+	}
+	return nil
+}
+
+// offered reports whether shipment s carries a line an offer is about (awaiting the
+// customer's choice, or swapped for a substitute).
+func (o *orderState) offered(s *event.Shipment) bool {
+	for _, sl := range s.Lines {
+		if l := o.lineState(sl.LineID); l != nil && (l.State == store.LineAwaiting || l.State == store.LineSubstitute) {
+			return true
+		}
+	}
+	return false
 }

@@ -123,7 +123,9 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 }
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are
-// all covered now, with those lines.
+// all covered now, with those lines. A line awaiting the customer's choice is news
+// too: the stock is reserved for it while the offer is open, and the customer, who
+// may still cancel, learns it can ship.
 func (o *orderState) restockNews(sku string) (decision, bool) {
 	if o.rec.State != store.OrderOpen {
 		return decision{}, false
@@ -137,6 +139,9 @@ func (o *orderState) restockNews(sku string) (decision, bool) {
 		case store.LineBackordered, store.LineAwaiting:
 			if l.AllocatedQty < owed(&l) {
 				return decision{}, false // not all of it yet
+			}
+			if l.State == store.LineAwaiting {
+				lines = append(lines, o.viewLine(l.LineID, owed(&l), nil, nil))
 			}
 		case store.LineAllocated:
 			lines = append(lines, o.viewLine(l.LineID, owed(&l), nil, nil))

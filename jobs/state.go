@@ -28,6 +28,8 @@ type orderState struct {
 	// closedByShipment: the order was closed by an order.shipped (shipmentHistory,
 	// for shipment events only).
 	closedByShipment bool
+	// moved holds the lines whose ETA the event changed (etaChanged).
+	moved map[string]bool
 }
 
 // line returns the state of line id, adding it from the snapshot if it is new.
@@ -87,6 +89,16 @@ func stale(l *store.OrderLine, t time.Time) bool { return t.Before(l.StateAt) }
 // parcel ships what is in stock first). The stores' restock allocation counts the
 // same (owedQty).
 func owed(l *store.OrderLine) int { return max(0, min(l.BackorderedQty, l.Quantity-l.ShippedQty)) }
+
+// waitingState is the state line l returns to when it waits for stock again after a
+// delay-option offer (the customer's "wait", or silence taken as consent): allocated
+// when restocks reserved all it is owed while the offer was open, else backordered.
+func waitingState(l *store.OrderLine) string {
+	if n := owed(l); n > 0 && l.AllocatedQty >= n {
+		return store.LineAllocated
+	}
+	return store.LineBackordered
+}
 
 // open reports whether a line still waits for something (not shipped or canceled).
 func open(l *store.OrderLine) bool {

@@ -97,6 +97,9 @@ const (
 	LineShipped     = "shipped"
 	LineCanceled    = "canceled"
 	LineAwaiting    = "awaiting_choice" // a delay-option offer is open
+	// LineSubstitute: the customer chose the offer's substitute; the shop swaps the
+	// item, and the line no longer waits for its own SKU's stock.
+	LineSubstitute = "substitute_chosen"
 )
 
 // Order states.
@@ -490,10 +493,14 @@ type WorkStore interface {
 	CommitEvent(ctx context.Context, c *EventCommit) ([]*Notification, error)
 	// Allocations returns the allocations of a restock that exist already.
 	Allocations(ctx context.Context, restockSource, restockID string) ([]Allocation, error)
-	// AllocateRestock allocates quantity of brand's sku to open backordered lines,
+	// AllocateRestock allocates quantity of brand's sku to the lines of open orders
+	// waiting for it — LineBackordered, or LineAwaiting (a delay-option offer is open:
+	// the customer may still choose to wait, and the oldest order keeps its turn) —
 	// oldest order (placed_at, then order id, line id) first, in one transaction:
-	// each line gets min(what is left, backordered_qty - allocated_qty); a line whose
-	// backordered quantity is then fully allocated moves to LineAllocated; every
+	// each line gets min(what is left, owed − allocated_qty), owed being the
+	// backordered quantity less the units shipped beyond those in stock; a
+	// LineBackordered line then fully covered moves to LineAllocated (a LineAwaiting
+	// one keeps its state until the offer is decided); every
 	// touched order's version is bumped; the allocations are recorded. It is
 	// idempotent per restock: when allocations of (restockSource, restockID) exist
 	// already it changes nothing and returns them. Concurrent restocks of one SKU are

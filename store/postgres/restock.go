@@ -27,11 +27,12 @@ const (
 		FROM restock_allocations a LEFT JOIN orders o ON o.id = a.order_id
 		WHERE a.restock_source = $1 AND a.restock_id = $2
 		ORDER BY o.placed_at, a.order_id, a.line_id`
-	// lockCandidates row-locks the open orders with a line waiting for the SKU, in id
-	// order as CommitEvent's lockOrders does, so the two never deadlock.
+	// lockCandidates row-locks the open orders with a line waiting for the SKU
+	// (backordered, or awaiting the customer's choice), in id order as CommitEvent's
+	// lockOrders does, so the two never deadlock.
 	lockCandidates = `SELECT o.id FROM orders o
 		WHERE o.brand = $1 AND o.state = $2 AND EXISTS (SELECT 1 FROM order_lines l
-			WHERE l.order_id = o.id AND l.sku = $3 AND l.state = $4
+			WHERE l.order_id = o.id AND l.sku = $3 AND l.state IN ($4, $5)
 				AND ` + owedQty + ` > l.allocated_qty)
 		ORDER BY o.id FOR UPDATE OF o`
 	// candidateLines reads, in a snapshot taken after the locks were granted, the
@@ -41,14 +42,15 @@ const (
 		FROM unnest($1::text[]) AS k(id) JOIN orders o ON o.id = k.id
 			JOIN order_lines l ON l.order_id = o.id
 		WHERE o.brand = $2 AND o.state = $3
-			AND l.sku = $4 AND l.state = $5 AND ` + owedQty + ` > l.allocated_qty
+			AND l.sku = $4 AND l.state IN ($5, $6) AND ` + owedQty + ` > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`
-	// allocateLines adds each allocation to its line; a line now fully covered moves
-	// to allocated, at the restock's time unless its state is newer.
+	// allocateLines adds each allocation to its line; a backordered line now fully
+	// covered moves to allocated, at the restock's time unless its state is newer. A
+	// line awaiting the customer's choice keeps that state (and the units).
 	allocateLines = `UPDATE order_lines l
 		SET allocated_qty = l.allocated_qty + v.qty,
-			state = CASE WHEN l.allocated_qty + v.qty >= ` + owedQty + ` THEN $4 ELSE l.state END,
-			state_at = CASE WHEN l.allocated_qty + v.qty >= ` + owedQty + `
+			state = CASE WHEN l.state = $6 AND l.allocated_qty + v.qty >= ` + owedQty + ` THEN $4 ELSE l.state END,
+			state_at = CASE WHEN l.state = $6 AND l.allocated_qty + v.qty >= ` + owedQty + `
 				THEN greatest(l.state_at, $5) ELSE l.state_at END
 		FROM unnest($1::text[], $2::text[], $3::integer[]) AS v(order_id, line_id, qty)
 		WHERE l.order_id = v.order_id AND l.line_id = v.line_id`
@@ -61,8 +63,8 @@ const (
 // restockLocks is the first key of lockRestock's advisory locks ("ntfy").
 const restockLocks = 0x6e746679
 
-// AllocateRestock allocates quantity of brand's sku to the open backordered lines,
-// oldest order first, in one READ COMMITTED transaction of a few statements whatever
+// AllocateRestock allocates quantity of brand's sku to the open lines waiting for it
+// (backordered, or awaiting the customer's choice), oldest order first, in one READ COMMITTED transaction of a few statements whatever
 // the number of lines:
 //
 //  1. the SKU's advisory lock (lockRestock): restocks of one SKU, and redeliveries
@@ -98,7 +100,7 @@ func (s *Store) AllocateRestock(ctx context.Context, restockSource, restockID, b
 		if out, err = collect(rows, scanAllocation); err != nil || len(out) > 0 || quantity <= 0 {
 			return err
 		}
-		rows, err = tx.Query(ctx, lockCandidates, brand, store.OrderOpen, sku, store.LineBackordered)
+		rows, err = tx.Query(ctx, lockCandidates, brand, store.OrderOpen, sku, store.LineBackordered, store.LineAwaiting)
 		if err != nil {
 			return err
 		}
@@ -106,7 +108,7 @@ func (s *Store) AllocateRestock(ctx context.Context, restockSource, restockID, b
 		if err != nil || len(locked) == 0 {
 			return err
 		}
-		rows, err = tx.Query(ctx, candidateLines, locked, brand, store.OrderOpen, sku, store.LineBackordered)
+		rows, err = tx.Query(ctx, candidateLines, locked, brand, store.OrderOpen, sku, store.LineBackordered, store.LineAwaiting)
 		if err != nil {
 			return err
 		}
@@ -157,7 +159,7 @@ func writeAllocations(ctx context.Context, tx pgx.Tx, allocs []store.Allocation,
 	}
 	var b pgx.Batch
 	b.Queue(insertAlloc, sources, restocks, orderIDs, lineIDs, qtys)
-	b.Queue(allocateLines, orderIDs, lineIDs, qtys, store.LineAllocated, ts(at))
+	b.Queue(allocateLines, orderIDs, lineIDs, qtys, store.LineAllocated, ts(at), store.LineBackordered)
 	b.Queue(bumpOrders, touched, ts(time.Now()))
 	return tx.SendBatch(ctx, &b).Close()
 }

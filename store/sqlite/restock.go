@@ -21,23 +21,26 @@ const (
 		FROM restock_allocations a LEFT JOIN orders o ON o.id = a.order_id
 		WHERE a.restock_source = ? AND a.restock_id = ?
 		ORDER BY o.placed_at, a.order_id, a.line_id`
-	// candidateLines lists the waiting lines in allocation order.
+	// candidateLines lists the waiting lines (backordered, or awaiting the
+	// customer's choice) in allocation order.
 	candidateLines = `SELECT l.order_id, l.line_id, ` + owedQty + ` - l.allocated_qty
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
-		WHERE o.brand = ? AND o.state = ? AND l.sku = ? AND l.state = ?
+		WHERE o.brand = ? AND o.state = ? AND l.sku = ? AND l.state IN (?, ?)
 			AND ` + owedQty + ` > l.allocated_qty
 		ORDER BY o.placed_at, o.id, l.line_id`
-	// allocateLines adds a restock's recorded allocations to their lines; a line now
-	// fully covered (owedQty, spelled out for the unaliased table) moves to
-	// allocated, at the restock's time unless its state is newer (times are
-	// fixed-width text: max compares them correctly).
+	// allocateLines adds a restock's recorded allocations to their lines; a
+	// backordered line now fully covered (owedQty, spelled out for the unaliased
+	// table) moves to allocated, at the restock's time unless its state is newer
+	// (times are fixed-width text: max compares them correctly). A line awaiting the
+	// customer's choice keeps that state (and the units). Numbered parameters: ?1 is
+	// used twice.
 	allocateLines = `UPDATE order_lines
 		SET allocated_qty = allocated_qty + a.quantity,
-			state = CASE WHEN allocated_qty + a.quantity >= min(backordered_qty, order_lines.quantity - shipped_qty) THEN ? ELSE state END,
-			state_at = CASE WHEN allocated_qty + a.quantity >= min(backordered_qty, order_lines.quantity - shipped_qty)
-				THEN max(state_at, ?) ELSE state_at END
+			state = CASE WHEN state = ?1 AND allocated_qty + a.quantity >= min(backordered_qty, order_lines.quantity - shipped_qty) THEN ?2 ELSE state END,
+			state_at = CASE WHEN state = ?1 AND allocated_qty + a.quantity >= min(backordered_qty, order_lines.quantity - shipped_qty)
+				THEN max(state_at, ?3) ELSE state_at END
 		FROM restock_allocations a
-		WHERE a.restock_source = ? AND a.restock_id = ?
+		WHERE a.restock_source = ?4 AND a.restock_id = ?5
 			AND order_lines.order_id = a.order_id AND order_lines.line_id = a.line_id`
 	// bumpOrders makes every commit that read a touched order before the restock fail
 	// its compare-and-set.
@@ -49,8 +52,8 @@ const (
 // restockQueries are prepared together, like commitQueries.
 var restockQueries = []string{allocationsOf, candidateLines, insertAlloc, allocateLines, bumpOrders}
 
-// AllocateRestock allocates quantity of brand's sku to the open backordered lines,
-// oldest order first, in one BEGIN IMMEDIATE transaction. The single writer
+// AllocateRestock allocates quantity of brand's sku to the open lines waiting for it
+// (backordered, or awaiting the customer's choice), oldest order first, in one BEGIN IMMEDIATE transaction. The single writer
 // connection serialises it with every other write of this process, and the immediate
 // write lock with those of other processes, so the check that the restock has no
 // allocations yet, the reading of the lines and the writes see one state nobody else
@@ -74,7 +77,7 @@ func (s *Store) AllocateRestock(ctx context.Context, restockSource, restockID, b
 		if err != nil || len(out) > 0 || quantity <= 0 {
 			return err
 		}
-		rows, err := stmt(candidateLines).QueryContext(ctx, brand, store.OrderOpen, sku, store.LineBackordered)
+		rows, err := stmt(candidateLines).QueryContext(ctx, brand, store.OrderOpen, sku, store.LineBackordered, store.LineAwaiting)
 		if err != nil {
 			return err
 		}
@@ -87,7 +90,7 @@ func (s *Store) AllocateRestock(ctx context.Context, restockSource, restockID, b
 				return fmt.Errorf("allocation %s/%s: %w", a.OrderID, a.LineID, err)
 			}
 		}
-		if _, err := stmt(allocateLines).ExecContext(ctx, store.LineAllocated, fmtTime(at),
+		if _, err := stmt(allocateLines).ExecContext(ctx, store.LineBackordered, store.LineAllocated, fmtTime(at),
 			restockSource, restockID); err != nil {
 			return fmt.Errorf("lines: %w", err)
 		}

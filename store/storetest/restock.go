@@ -69,6 +69,7 @@ func testAllocateRestock(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("oldest first, ties by order id, last line partly", func(t *testing.T) { testAllocateOrder(t, open(t)) })
 	t.Run("skips closed orders, other line states, brands and SKUs", func(t *testing.T) { testAllocateSkips(t, open(t)) })
 	t.Run("units shipped beyond those in stock are not owed", func(t *testing.T) { testAllocateShipped(t, open(t)) })
+	t.Run("a line awaiting the customer's choice keeps its turn and its state", func(t *testing.T) { testAllocateAwaiting(t, open(t)) })
 	t.Run("idempotent per restock", func(t *testing.T) { testAllocateTwice(t, open(t)) })
 	t.Run("two restocks add up", func(t *testing.T) { testAllocateAddUp(t, open(t)) })
 	t.Run("nothing to allocate", func(t *testing.T) {
@@ -195,6 +196,39 @@ func testAllocateShipped(t *testing.T, s store.Store) {
 		o.Version++
 	}
 	checkOrders(t, s, since, saved, two, one, next)
+}
+
+// testAllocateAwaiting allocates to the oldest order, whose line awaits the
+// customer's answer to a delay-option offer: it gets the units (the customer may
+// still choose to wait) and stays awaiting_choice, covered or not; the backordered
+// line after it moves to allocated when covered.
+func testAllocateAwaiting(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	awaiting, partly := backordered("l1", "KET", 2, 0), backordered("l1", "KET", 3, 0)
+	awaiting.State, partly.State = store.LineAwaiting, store.LineAwaiting
+	orders := []*store.Order{
+		newOrder("ord_awaiting", "acme", t0, awaiting),
+		newOrder("ord_backordered", "acme", at(time.Hour), backordered("l1", "KET", 1, 0)),
+		newOrder("ord_partly", "acme", at(2*time.Hour), partly),
+	}
+	saveOrders(t, s, orders...)
+	saved := byID(orders...)
+	since := time.Now()
+	got, err := w.AllocateRestock(ctx, "shop", "r1", "acme", "KET", 4, restockAt)
+	if err != nil {
+		t.Fatalf("AllocateRestock: %v", err)
+	}
+	assertEqual(t, "allocations", []store.Allocation{alloc("r1", "ord_awaiting", "l1", 2),
+		alloc("r1", "ord_backordered", "l1", 1), alloc("r1", "ord_partly", "l1", 1)}, got)
+	aw, bo, pa := cloneOrder(saved["ord_awaiting"]), cloneOrder(saved["ord_backordered"]), cloneOrder(saved["ord_partly"])
+	aw.Lines[0].AllocatedQty = 2 // covered, still awaiting_choice, StateAt unchanged
+	bo.Lines[0].AllocatedQty, bo.Lines[0].State, bo.Lines[0].StateAt = 1, store.LineAllocated, restockAt
+	pa.Lines[0].AllocatedQty = 1
+	for _, o := range []*store.Order{aw, bo, pa} {
+		o.Version++
+	}
+	checkOrders(t, s, since, saved, aw, bo, pa)
 }
 
 // testAllocateSkips allocates plenty to a SKU with only one line truly waiting.

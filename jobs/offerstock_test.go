@@ -1,0 +1,260 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/jobs"
+	"github.com/notifyd/notifyd/store"
+)
+
+// Offers and stock: restocks while a delay-option offer is open, a reserved line
+// whose date slips past the promise, and parcels that carry an offer's lines.
+
+// hourToAnswer is flowPolicy with an hour to answer: the deadline runs when the test
+// calls it, with the worker's clock moved past it.
+var hourToAnswer = strings.Replace(flowPolicy, "min_response_time: 2s", "min_response_time: 1h", 1)
+
+// lineOf returns the stored state of a line of order.
+func lineOf(t *testing.T, h *harness, order, line string) store.OrderLine {
+	t.Helper()
+	o, err := h.st.GetOrder(context.Background(), order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range o.Lines {
+		if l.LineID == line {
+			return l
+		}
+	}
+	t.Fatalf("order %s has no line %s", order, line)
+	return store.OrderLine{}
+}
+
+// runDeadline runs the deadline of off with the worker's clock at after.
+func runDeadline(t *testing.T, h *harness, off store.Offer, after time.Duration) {
+	t.Helper()
+	h.skew.Store(int64(after))
+	if err := h.worker.HandleDeadline(context.Background(), followUpTask(jobs.TypeDeadline, off)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restocked handles a restock of n kettles and waits until its notice batches and
+// their sends are done: no task pending, active or retrying in any queue.
+func restocked(t *testing.T, h *harness, id string, n int) {
+	t.Helper()
+	h.start1(ev(id, "inventory.restocked", "2026-11-05T10:00:00Z", "", fmt.Sprintf(`{"brand":"acme","sku":"KET","quantity":%d}`, n)))
+	in := asynq.NewInspector(h.redis)
+	defer in.Close()
+	waitFor(t, "restock "+id+" done", func() bool {
+		for q := range jobs.QueueWeights() {
+			if info, err := in.GetQueueInfo(q); err == nil && info.Pending+info.Active+info.Retry > 0 {
+				return false
+			}
+		}
+		ns, _ := h.st.ListNotifications(context.Background(), store.NotificationFilter{Status: store.NotificationPending})
+		return len(ns) == 0
+	})
+}
+
+// A restock while the oldest order's offer is open: that customer may still choose to
+// wait, so the order keeps its turn — the kettles are reserved for it, not for a
+// younger order, and the customer hears it (restock_notice). Silence at the deadline
+// is consent, and the line goes back to allocated, not backordered: the next restock
+// passes it by and covers the younger order.
+func TestFlowRestockDuringOffer(t *testing.T) { forEachDB(t, flowRestockDuringOffer) }
+
+func flowRestockDuringOffer(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const older, younger = "ord_rdo_a", "ord_rdo_b" // placed at the same time: ties by id
+	h.start1(orderEvent("rdo1", "order.backordered", "2026-11-02T10:00:00Z", older, custNoConsent, boL1))
+	h.start1(orderEvent("rdo2", "order.backordered", "2026-11-02T10:00:00Z", younger, custNoConsent, boL1))
+	off := offerOf(t, h, older)
+	if l := lineOf(t, h, older, "l1"); l.State != store.LineAwaiting {
+		t.Fatalf("l1 of %s is %s before the restock, want awaiting_choice", older, l.State)
+	}
+	restocked(t, h, "rdo3", 2)
+	if l := lineOf(t, h, older, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 2 {
+		t.Errorf("l1 of %s after the restock: %s, %d allocated; want awaiting_choice, 2", older, l.State, l.AllocatedQty)
+	}
+	if l := lineOf(t, h, younger, "l1"); l.AllocatedQty != 0 {
+		t.Errorf("l1 of %s got %d of the older order's kettles", younger, l.AllocatedQty)
+	}
+	want := []string{"backorder_notice email sent", "delay_option_offer email sent", "restock_notice email sent"}
+	if got := emailLog(h.summary(older)); !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", older, got, want)
+	}
+	if body := findKind(t, h, older, "restock_notice", "email").Body; !strings.Contains(body, "Blue Kettle (Qty 2") {
+		t.Errorf("the restock notice names the two kettles:\n%s", body)
+	}
+
+	runDeadline(t, h, off, time.Hour+5*time.Second)
+	if got := offerOf(t, h, older); got.Choice != "wait" || got.ChoiceChannel != "silence" {
+		t.Fatalf("offer decided as %q by %q, want wait by silence", got.Choice, got.ChoiceChannel)
+	}
+	if l := lineOf(t, h, older, "l1"); l.State != store.LineAllocated {
+		t.Errorf("l1 of %s after consent: %s, want allocated (its kettles are reserved)", older, l.State)
+	}
+	restocked(t, h, "rdo4", 5)
+	if l := lineOf(t, h, older, "l1"); l.AllocatedQty != 2 {
+		t.Errorf("l1 of %s after the second restock: %d allocated, want still 2", older, l.AllocatedQty)
+	}
+	if l := lineOf(t, h, younger, "l1"); l.AllocatedQty != 2 {
+		t.Errorf("l1 of %s after the second restock: %d allocated, want 2", younger, l.AllocatedQty)
+	}
+	want = append(want, "choice_confirmation email sent") // and no second restock_notice
+	if got := emailLog(h.summary(older)); !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", older, got, want)
+	}
+}
+
+// A customer who chose the substitute no longer waits for the kettle: a restock passes
+// the line by. Switching back to wait before the deadline puts it in line again.
+func TestFlowSubstituteChosenThenRestock(t *testing.T) {
+	forEachDB(t, flowSubstituteChosenThenRestock)
+}
+
+func flowSubstituteChosenThenRestock(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const chose, other = "ord_scr_a", "ord_scr_b"
+	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
+	h.start1(orderEvent("scr1", "order.backordered", "2026-11-02T10:00:00Z", chose, custNoConsent, boL1+sub))
+	h.start1(orderEvent("scr2", "order.backordered", "2026-11-02T10:00:00Z", other, custNoConsent, boL1))
+	off := offerOf(t, h, chose)
+	if _, _, err := h.worker.Choose(context.Background(), off.ID, "substitute", "web"); err != nil {
+		t.Fatal(err)
+	}
+	if l := lineOf(t, h, chose, "l1"); l.State != store.LineSubstitute {
+		t.Fatalf("l1 after choosing the substitute: %s, want %s", l.State, store.LineSubstitute)
+	}
+	restocked(t, h, "scr3", 2)
+	if l := lineOf(t, h, chose, "l1"); l.AllocatedQty != 0 {
+		t.Errorf("the swapped line got %d kettles", l.AllocatedQty)
+	}
+	if l := lineOf(t, h, other, "l1"); l.AllocatedQty != 2 {
+		t.Errorf("%s: %d kettles allocated, want 2", other, l.AllocatedQty)
+	}
+	if _, _, err := h.worker.Choose(context.Background(), off.ID, "wait", "web"); err != nil {
+		t.Fatal(err)
+	}
+	if l := lineOf(t, h, chose, "l1"); l.State != store.LineAwaiting {
+		t.Fatalf("l1 after switching back to wait: %s, want awaiting_choice", l.State)
+	}
+	restocked(t, h, "scr4", 2)
+	if l := lineOf(t, h, chose, "l1"); l.AllocatedQty != 2 {
+		t.Errorf("after switching back to wait: %d kettles allocated, want 2", l.AllocatedQty)
+	}
+}
+
+// Reserved stock is still a backorder the promise applies to: when the shop moves a
+// reserved line's date past the promise, the customer gets the offer (a date within
+// it is only an eta_update). The offer keeps the reservation.
+func TestReservedLineLate(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	const o = "ord_reserved_late"
+	h.step(backorderL1("rl1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
+	restocked(t, h, "rl2", 5)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after the restock: %s, want allocated", l.State)
+	}
+	h.step(etaChange("rl3", "2026-11-06T10:00:00Z", o, `"2026-12-05"`))
+	h.step(etaChange("rl4", "2026-11-07T10:00:00Z", o, fmt.Sprintf("%q", day(60))))
+	want := []string{"backorder_notice email sent", "restock_notice email sent", "eta_update email sent", "delay_option_offer email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 2 {
+		t.Errorf("l1 after the late date: %s, %d allocated; want awaiting_choice, 2", l.State, l.AllocatedQty)
+	}
+}
+
+// An offer whose line ships in a parcel has nothing left to decide: it closes with
+// its reminder and deadline, so the customer is not asked about a kettle on its way,
+// and the mug, late later, gets an offer of its own.
+func TestFlowOfferedLineShips(t *testing.T) { forEachDB(t, flowOfferedLineShips) }
+
+func flowOfferedLineShips(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_ols"
+	h.start1(orderEvent("ols1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	first := offerOf(t, h, o)
+	h.start1(orderEvent("ols2", "order.partially_shipped", "2026-11-03T10:00:00Z", o, custNoConsent,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":2}`)))
+	if got := offerOf(t, h, o); got.ID != first.ID || got.State != store.OfferClosed {
+		t.Fatalf("offer after its line shipped: %s %s, want %s closed", got.ID, got.State, first.ID)
+	}
+	if ids := h.followUps(t); slices.Contains(ids, "deadline:"+first.ID) || slices.Contains(ids, "reminder:"+first.ID) {
+		t.Errorf("the closed offer's follow-ups are still scheduled: %q", ids)
+	}
+	h.start1(orderEvent("ols3", "order.backordered", "2026-11-04T10:00:00Z", o, custNoConsent,
+		`,"backordered_lines":[{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`))
+	second := offerOf(t, h, o)
+	if second.ID == first.ID || !slices.Equal(second.LineIDs, []string{"l2"}) {
+		t.Fatalf("the mug's offer: %s over %q, want a new one over l2", second.ID, second.LineIDs)
+	}
+	// (The parcel's message is coalesced: it is decided when its window closes.)
+	waitFor(t, "the parcel's message", func() bool { return settled(h, o, 5) })
+	want := []string{"backorder_notice email sent", "backorder_notice email sent",
+		"delay_option_offer email sent", "delay_option_offer email sent", "partial_shipment email sent"}
+	if got := emailLog(h.summary(o)); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+}
+
+// An offer over two lines, one of which ships before the deadline: with no date
+// silence is not consent, and the deadline cancels the mug only — the kettle went
+// out, and the shop is not told to refund it.
+func TestFlowDeadlineAfterOneLineShipped(t *testing.T) { forEachDB(t, flowDeadlineAfterOneLineShipped) }
+
+func flowDeadlineAfterOneLineShipped(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	_, h.deliverer = newReceiver(t)
+	h.start()
+	const o = "ord_dls"
+	h.start1(orderEvent("dls1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":null},{"line_id":"l2","quantity":1,"eta":null}]`))
+	off := offerOf(t, h, o)
+	if off.Silence != store.SilenceCancel || !slices.Equal(off.LineIDs, []string{"l1", "l2"}) {
+		t.Fatalf("offer %+v, want one over l1 and l2 that silence cancels", off)
+	}
+	h.start1(orderEvent("dls2", "order.partially_shipped", "2026-11-03T10:00:00Z", o, custNoConsent,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":2}`)))
+	runDeadline(t, h, off, 40*24*time.Hour)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineShipped {
+		t.Errorf("the kettle after the deadline: %s, want shipped", l.State)
+	}
+	if l := lineOf(t, h, o, "l2"); l.State != store.LineCanceled {
+		t.Errorf("the mug after the deadline: %s, want canceled", l.State)
+	}
+	// The worker's clock is 40 days ahead: the webhook is scheduled, not delivered yet.
+	ds, err := h.st.ListDeliveries(context.Background(), store.DeliveryFilter{OrderID: o})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries %v, %v; want the one order.auto_canceled", ds, err)
+	}
+	var ce struct {
+		Type string
+		Data struct {
+			LineIDs []string `json:"line_ids"`
+		}
+	}
+	if err := json.Unmarshal(ds[0].Payload, &ce); err != nil || ce.Type != "order.auto_canceled" || !slices.Equal(ce.Data.LineIDs, []string{"l2"}) {
+		t.Errorf("webhook %s (%v), want order.auto_canceled of l2 only", ds[0].Payload, err)
+	}
+	waitFor(t, "the notice", func() bool { return settled(h, o, 4) })
+	body := findKind(t, h, o, "auto_cancel_notice", "email").Body
+	if !strings.Contains(body, "Mug") || strings.Contains(body, "Blue Kettle") {
+		t.Errorf("the notice is about the mug only:\n%s", body)
+	}
+}
