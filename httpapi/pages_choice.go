@@ -190,17 +190,31 @@ func choiceContent(p *page, c *linkCase, off *store.Offer, pre string, now time.
 	if off.NewDate != nil {
 		v.NewDate = f.date(*off.NewDate)
 	}
-	closed, canceled := c.order.State != store.OrderOpen || off.State == store.OfferClosed, false
+	// The offer is about its lines still offered (store.OrderLine.Offered, as the
+	// worker's Choose counts them): a line that shipped since has left it. With none
+	// left — all shipped, or canceled by a refund or at the deadline — the page shows
+	// every line of the offer, and nothing is left to choose.
+	var lines, live []*store.OrderLine
+	canceled := false
 	for _, id := range off.LineIDs {
-		l := c.line(id)
-		if l == nil {
-			continue
+		if l := c.line(id); l != nil {
+			lines = append(lines, l)
+			canceled = canceled || l.State == store.LineCanceled
+			if l.Offered() {
+				live = append(live, l)
+			}
 		}
-		closed = closed || l.State == store.LineShipped || l.State == store.LineCanceled
-		canceled = canceled || l.State == store.LineCanceled
-		sl, _ := c.snap.Line(id)
+	}
+	closed := c.order.State != store.OrderOpen || off.State == store.OfferClosed || len(live) == 0
+	if len(live) > 0 {
+		lines = live
+	}
+	for _, l := range lines {
+		sl, _ := c.snap.Line(l.LineID)
 		qty := l.Quantity
-		if l.BackorderedQty > 0 {
+		if l.Offered() {
+			qty = l.Owed()
+		} else if l.BackorderedQty > 0 {
 			qty = l.BackorderedQty
 		}
 		v.Items = append(v.Items, itemView{Name: sl.Name, Quantity: qty, Price: f.money(string(sl.UnitPrice), c.snap.Currency)})

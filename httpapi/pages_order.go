@@ -100,7 +100,7 @@ func lineStatus(p *page, f formatter, l *store.OrderLine) string {
 // takes an answer: any before its deadline, then refund for a customer who waits
 // (§8.5–6).
 func (s *Server) decideLink(p *page, c *linkCase, l *store.OrderLine, offers []store.Offer) (string, string) {
-	if l.State == store.LineShipped || l.State == store.LineCanceled || c.order.State != store.OrderOpen {
+	if !l.Offered() || c.order.State != store.OrderOpen {
 		return "", ""
 	}
 	for _, off := range offers { // newest first

@@ -267,6 +267,29 @@ func flip(b byte) string {
 	return "A"
 }
 
+// An offer over the kettle (still late) and the mug (shipped since): the mug has left
+// the offer, and the customer can still answer for the kettle on the page, as the
+// worker takes it (store.OrderLine.Offered).
+func TestChoicePageOneLineShipped(t *testing.T) {
+	p := newPages(t)
+	off := p.seed(t, orderCase{id: "r1", silence: store.SilenceCancel})
+	off.LineIDs = []string{"l1", "l2"} // l2, the mug, shipped in the seed
+	if _, err := p.st.CommitEvent(context.Background(), &store.EventCommit{Source: "shop", ID: "ship-r1", LeaveStatus: true,
+		Offers: []*store.Offer{off}}); err != nil {
+		t.Fatal(err)
+	}
+	path := p.link(links.Choice, "r1", off.ID)
+	_, body := p.get(t, path)
+	contains(t, "one line shipped", body, "Wait for the items", "No choice is recorded yet.", "Blue Kettle")
+	lacks(t, "one line shipped", body, "nothing left to choose", "Mug")
+	if status, _ := p.choose(t, path, "wait"); status != http.StatusOK {
+		t.Fatalf("POST wait: %d", status)
+	}
+	if got := p.offer(t, off.ID).Choice; got != "wait" {
+		t.Errorf("choice recorded %q, want wait", got)
+	}
+}
+
 // TestOrderPage: every line's state, the parcel with its tracking link, a link to
 // decide for the line awaiting a choice; the customer's contact details never.
 func TestOrderPage(t *testing.T) {

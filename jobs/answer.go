@@ -57,12 +57,18 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		case policy.ChoiceRefund:
 			off.State = store.OfferDecided
 			p.dropTasks = append(p.dropTasks, deadlineIDs(off)...)
+			if o.rec.State == store.OrderOpen {
+				w.recheckLate(p, o.rec.ID, off.ID)
+			}
 			for _, l := range lines {
 				l.State, l.StateAt = store.LineCanceled, now
 			}
 		case policy.ChoiceSubstitute:
 			for _, l := range lines {
-				l.State = store.LineSubstitute // the shop swaps the item; restocks of this one pass it by
+				// The shop swaps the item: restocks of this one pass the line by, and
+				// what they reserved for it is no longer its (AllocatedQty 0; a switch
+				// back to wait puts the line in line again).
+				l.State, l.AllocatedQty = store.LineSubstitute, 0
 			}
 		case policy.ChoiceWait:
 			for _, l := range lines {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func (o *orderState) offerLines(off *store.Offer) ([]*store.OrderLine, []templat
 	var ls []*store.OrderLine
 	var vs []templates.Line
 	for _, id := range off.LineIDs {
-		if l := o.lineState(id); l != nil && open(l) && owed(l) > 0 {
+		if l := o.lineState(id); l != nil && l.Offered() {
 			ls = append(ls, l)
 			vs = append(vs, o.viewLine(id, owed(l), l.ETA, nil))
 		}
@@ -135,6 +136,9 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 		outcome := policy.AtDeadline(policy.Case{Silence: policy.Silence(off.Silence), Deadline: off.Deadline}, off.Choice, unreachable)
 		off.State, off.UpdatedAt = store.OfferDecided, now
 		p.commit.Offers = []*store.Offer{off}
+		if o.rec.State == store.OrderOpen {
+			w.recheckLate(p, o.rec.ID, off.ID)
+		}
 		lines, views := o.offerLines(off)
 		if len(lines) == 0 {
 			// Every line of the offer shipped or was canceled meanwhile: there is
@@ -149,28 +153,46 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 			if off.Choice == policy.ChoiceWait {
 				// Final now: the lines wait for stock again, as after consent by
 				// silence, so restocks and the renewal checks (§8.4–5) take them.
-				for _, l := range lines {
-					if l.State == store.LineAwaiting {
-						l.State = waitingState(l)
-					}
-				}
+				return p, w.waitDecided(ctx, p, o, off, lines)
 			}
 			return p, nil
 		case policy.ConsentBySilence:
 			off.Choice, off.ChoiceChannel, off.ChoiceAt = policy.ChoiceWait, "silence", &now
-			for _, l := range lines {
-				if l.State == store.LineAwaiting {
-					l.State = waitingState(l)
-				}
-			}
 			if err := w.decided(p, o, off, views); err != nil {
 				return nil, err
 			}
-			return p, w.decideNotifications(ctx, p, o, decision{kind: templates.KindChoiceConfirmation, lines: views,
-				offer: o.viewOffer(w, off), offerID: off.ID}, "deadline:"+off.ID)
+			if err := w.decideNotifications(ctx, p, o, decision{kind: templates.KindChoiceConfirmation, lines: views,
+				offer: o.viewOffer(w, off), offerID: off.ID}, "deadline:"+off.ID); err != nil {
+				return nil, err
+			}
+			return p, w.waitDecided(ctx, p, o, off, lines)
 		}
 		return p, w.autoCancel(ctx, p, o, off, lines, views, unreachable)
 	})
+}
+
+// waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
+// final at the deadline (waitingState): a line restocks covered while the offer was
+// open becomes allocated, and the customer now hears it is reserved (restock_notice,
+// which restockNews held back while the offer was open).
+func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
+	var skus []string
+	for _, l := range lines {
+		if l.State != store.LineAwaiting {
+			continue
+		}
+		if l.State = waitingState(l); l.State == store.LineAllocated && !slices.Contains(skus, l.SKU) {
+			skus = append(skus, l.SKU)
+		}
+	}
+	for _, sku := range skus {
+		if d, ok := o.restockNews(sku); ok {
+			if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deadlineSlack is how early a deadline or reminder task may run and still act:

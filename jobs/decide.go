@@ -37,6 +37,11 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		if o.shipmentSeen {
 			p.note("shipment %s already recorded: its units are not counted again", s.ID)
+		} else if o.carriesReserved(s) {
+			var err error
+			if o.allocs, err = w.Store.LineAllocations(ctx, o.rec.ID); err != nil {
+				return nil, fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+			}
 		}
 	}
 	if o.rec.State == store.OrderClosed && e.Shipped == nil && e.Canceled == nil {
@@ -68,9 +73,8 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
 	case e.PartiallyShipped != nil:
-		offered := o.offered(e.PartiallyShipped.Shipment)
 		ds, err := o.partiallyShipped(e.Time, e.PartiallyShipped)
-		if err != nil || !offered {
+		if err != nil || !o.shippedAny {
 			return ds, err
 		}
 		return ds, w.closeSettledOffers(ctx, p, o)
@@ -135,10 +139,6 @@ func (o *orderState) etaChanged(at time.Time, d *event.EtaChangedData) ([]decisi
 		l.StateAt = at
 		if !sameTime(l.ETA, eta) {
 			l.ETA, changed = eta, true
-			if o.moved == nil {
-				o.moved = map[string]bool{}
-			}
-			o.moved[l.LineID] = true
 		}
 	}
 	if !changed {
@@ -208,10 +208,26 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 		}
 		return nil, nil
 	}
-	return []decision{{
+	return append([]decision{{
 		kind: templates.KindPartialShipment, lines: shipped, pending: pending,
 		shipment: viewShipment(d.Shipment),
-	}}, nil
+	}}, o.coveredNews()...), nil
+}
+
+// coveredNews is the restock_notice for the SKUs whose lines the shipment left fully
+// covered by an earlier restock's reservation: heard of in the order they happened
+// (the parcel, then the restock), the restock would have sent it.
+func (o *orderState) coveredNews() []decision {
+	var ds []decision
+	for i, sku := range o.covered {
+		if slices.Contains(o.covered[:i], sku) {
+			continue
+		}
+		if d, ok := o.restockNews(sku); ok {
+			ds = append(ds, d)
+		}
+	}
+	return ds
 }
 
 // ship records a shipment and returns the ids and views of the lines it carried. A
@@ -245,12 +261,30 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		}
 		// The backordered units that went are most likely the ones a restock
 		// reserved: they use up that much of the allocation, so the next restock
-		// covers what is still owed.
-		l.AllocatedQty = max(0, l.AllocatedQty-(owedBefore-owed(l)))
+		// covers what is still owed — but not units a restock newer than the parcel
+		// reserved (a parcel heard of late), which stay reserved for what is owed.
+		keep := min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
+		l.AllocatedQty = min(owed(l), max(keep, l.AllocatedQty-(owedBefore-owed(l))))
+		if l.State == store.LineBackordered && owed(l) > 0 && l.AllocatedQty >= owed(l) {
+			l.State = store.LineAllocated // what is left is all reserved now
+			o.covered = append(o.covered, l.SKU)
+		}
 		ids = append(ids, sl.LineID)
 		lines = append(lines, o.viewLine(sl.LineID, qty, nil, nil))
 	}
+	o.shippedAny = o.shippedAny || len(ids) > 0
 	return ids, lines
+}
+
+// carriesReserved reports whether shipment s carries an open line with units a
+// restock reserved: ship then needs the allocations' times (reservedAfter).
+func (o *orderState) carriesReserved(s *event.Shipment) bool {
+	for _, sl := range s.Lines {
+		if l := o.lineState(sl.LineID); l != nil && open(l) && l.AllocatedQty > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // shipmentOf returns the shipment an order.partially_shipped or order.shipped

@@ -19,10 +19,8 @@ import (
 // at P − M.
 //
 // A line a restock has reserved stock for (allocated) is still a backorder the
-// promise applies to, but only its date can make it late: when this event moves its
-// ETA after the promise (or after the date the customer agreed to wait for, §8.4).
-// Its stored ETA from before the restock, no date, or the clock alone do not: the
-// stock is there and the shop ships it.
+// promise applies to, by the same rules (§8.1, §8.4) but one: it is no longer an
+// indefinite backorder.
 func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key string, ds []decision, expired bool) ([]decision, error) {
 	pv := w.policyOf(o.rec.Brand)
 	now := w.Now()
@@ -35,23 +33,13 @@ func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key stri
 	var check *time.Time
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
-		if l.State == store.LineAllocated {
-			if !o.moved[l.LineID] || l.ETA == nil {
-				continue
-			}
-			if c := consentTo(offers, l.LineID); c != nil {
-				if c.NewDate != nil && l.ETA.After(*c.NewDate) {
-					renew, consented = append(renew, l), c
-				}
-			} else if pl := o.policyLine(l, pv); l.ETA.After(pl.Promise) {
-				late = append(late, l)
-			}
-			continue
-		}
-		if l.State != store.LineBackordered {
+		if l.State != store.LineBackordered && l.State != store.LineAllocated {
 			continue
 		}
 		pl := o.policyLine(l, pv)
+		if l.State == store.LineAllocated {
+			pl.Indefinite = false // stock is reserved: a date can be given
+		}
 		if c := consentTo(offers, l.LineID); c != nil {
 			// The customer agreed to wait (§8.4–5): only a renewal can ask again.
 			if policy.NeedsRenewal(pl, c.NewDate, c.Deadline, now, pv.Policy, o.loc) {

@@ -186,7 +186,7 @@ func (w *Worker) closeOffer(p *plan, off *store.Offer) {
 // closeSettledOffers closes the order's open offers that have no line left to decide
 // — each shipped, was canceled, or had its backordered units go in parcels
 // (offerLines) — and drops their follow-ups (§8.7): the customer is not reminded of
-// them, and another line that becomes late gets its own offer.
+// them, and a line that is late, or becomes late, gets its own offer (recheckLate).
 func (w *Worker) closeSettledOffers(ctx context.Context, p *plan, o *orderState) error {
 	offers, err := w.Store.OffersOf(ctx, o.rec.ID)
 	if err != nil {
@@ -196,19 +196,19 @@ func (w *Worker) closeSettledOffers(ctx context.Context, p *plan, o *orderState)
 		off := &offers[i]
 		if ls, _ := o.offerLines(off); off.State == store.OfferOpen && len(ls) == 0 {
 			w.closeOffer(p, off)
+			w.recheckLate(p, o.rec.ID, off.ID)
 			p.note("offer %s closed: its lines shipped", off.ID)
 		}
 	}
 	return nil
 }
 
-// offered reports whether shipment s carries a line an offer is about (awaiting the
-// customer's choice, or swapped for a substitute).
-func (o *orderState) offered(s *event.Shipment) bool {
-	for _, sl := range s.Lines {
-		if l := o.lineState(sl.LineID); l != nil && (l.State == store.LineAwaiting || l.State == store.LineSubstitute) {
-			return true
-		}
-	}
-	return false
+// recheckLate runs the order's delay-option check again now (a window check under a
+// TaskID of its own), after offer offerID stopped being open while the order is
+// open: an order has one open offer at a time, so a line that went late meanwhile
+// waited for it to end, and gets its own offer now.
+func (w *Worker) recheckLate(p *plan, orderID, offerID string) {
+	now := w.Now()
+	p.followUps = append(p.followUps, followUp{TypeWindowCheck, windowID(orderID) + ":after:" + offerID, now,
+		FollowUpPayload{OrderID: orderID, At: now}})
 }

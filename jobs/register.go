@@ -25,6 +25,7 @@ type Store interface {
 	GetOrders(ctx context.Context, ids []string) ([]*store.Order, error)
 	CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store.Notification, error)
 	AllocateRestock(ctx context.Context, restockSource, restockID, brand, sku string, quantity int, at time.Time) ([]store.Allocation, error)
+	LineAllocations(ctx context.Context, orderID string) ([]store.LineAllocation, error)
 	Pending(ctx context.Context, orderID, kind string) (*store.PendingMessage, error)
 	LastNotification(ctx context.Context, orderID, kind, channel, recipient string) (*store.Notification, error)
 	CountSince(ctx context.Context, channel, recipient string, kinds []string, since time.Time) (int, error)

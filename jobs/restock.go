@@ -123,9 +123,9 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 }
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are
-// all covered now, with those lines. A line awaiting the customer's choice is news
-// too: the stock is reserved for it while the offer is open, and the customer, who
-// may still cancel, learns it can ship.
+// all covered now, with those lines. A line awaiting the customer's choice gets its
+// units reserved but is not named while the offer is open (the offer may still end
+// in a cancellation): it is news when the offer is decided "wait" (waitNews).
 func (o *orderState) restockNews(sku string) (decision, bool) {
 	if o.rec.State != store.OrderOpen {
 		return decision{}, false
@@ -139,9 +139,6 @@ func (o *orderState) restockNews(sku string) (decision, bool) {
 		case store.LineBackordered, store.LineAwaiting:
 			if l.AllocatedQty < owed(&l) {
 				return decision{}, false // not all of it yet
-			}
-			if l.State == store.LineAwaiting {
-				lines = append(lines, o.viewLine(l.LineID, owed(&l), nil, nil))
 			}
 		case store.LineAllocated:
 			lines = append(lines, o.viewLine(l.LineID, owed(&l), nil, nil))

@@ -28,8 +28,26 @@ type orderState struct {
 	// closedByShipment: the order was closed by an order.shipped (shipmentHistory,
 	// for shipment events only).
 	closedByShipment bool
-	// moved holds the lines whose ETA the event changed (etaChanged).
-	moved map[string]bool
+	// allocs are the allocations to the order's lines with their restocks' times,
+	// loaded for a shipment that carries a line with reserved units (reservedAfter).
+	allocs []store.LineAllocation
+	// shippedAny: the event's shipment added units to a line (ship).
+	shippedAny bool
+	// covered are the SKUs of lines a shipment left fully covered by their
+	// reservations (ship): they are restock news.
+	covered []string
+}
+
+// reservedAfter is how many units restocks newer than t reserved for line id: a
+// parcel of time t cannot have carried them.
+func (o *orderState) reservedAfter(id string, t time.Time) int {
+	n := 0
+	for _, a := range o.allocs {
+		if a.LineID == id && a.At.After(t) {
+			n += a.Quantity
+		}
+	}
+	return n
 }
 
 // line returns the state of line id, adding it from the snapshot if it is new.
@@ -84,11 +102,8 @@ func (w *Worker) loadOrder(ctx context.Context, e *event.Event) (*orderState, er
 // event neither changes the line nor sends anything about it.
 func stale(l *store.OrderLine, t time.Time) bool { return t.Before(l.StateAt) }
 
-// owed is how many units of l its backorder still owes the customer: the
-// backordered quantity, less the units shipped beyond those that were in stock (a
-// parcel ships what is in stock first). The stores' restock allocation counts the
-// same (owedQty).
-func owed(l *store.OrderLine) int { return max(0, min(l.BackorderedQty, l.Quantity-l.ShippedQty)) }
+// owed is how many units of l its backorder still owes the customer (store.OrderLine.Owed).
+func owed(l *store.OrderLine) int { return l.Owed() }
 
 // waitingState is the state line l returns to when it waits for stock again after a
 // delay-option offer (the customer's "wait", or silence taken as consent): allocated

@@ -151,6 +151,18 @@ type OrderLine struct {
 	StateAt time.Time
 }
 
+// Owed is how many units of the line its backorder still owes the customer: the
+// backordered quantity, less the units shipped beyond those that were in stock (a
+// parcel ships what is in stock first). The stores' restock allocation counts the
+// same (owedQty).
+func (l *OrderLine) Owed() int { return max(0, min(l.BackorderedQty, l.Quantity-l.ShippedQty)) }
+
+// Offered reports whether a delay-option offer can still be about the line: it is
+// neither shipped nor canceled, and its backorder still owes units.
+func (l *OrderLine) Offered() bool {
+	return l.State != LineShipped && l.State != LineCanceled && l.Owed() > 0
+}
+
 // OpenBackorder is one order line waiting for stock of a SKU, for restock allocation.
 type OpenBackorder struct {
 	OrderID  string
@@ -408,6 +420,14 @@ type Allocation struct {
 	Quantity                 int
 }
 
+// LineAllocation is what one restock allocated to a line of an order, and when the
+// restock happened.
+type LineAllocation struct {
+	LineID   string
+	Quantity int
+	At       time.Time
+}
+
 // PendingKey names a coalesced message waiting for its window to pass.
 type PendingKey struct{ OrderID, Kind string }
 
@@ -493,6 +513,10 @@ type WorkStore interface {
 	CommitEvent(ctx context.Context, c *EventCommit) ([]*Notification, error)
 	// Allocations returns the allocations of a restock that exist already.
 	Allocations(ctx context.Context, restockSource, restockID string) ([]Allocation, error)
+	// LineAllocations returns the allocations made to the lines of an order, each
+	// with its restock event's (CloudEvents) time, oldest first (ties by restock
+	// source, id, then line id).
+	LineAllocations(ctx context.Context, orderID string) ([]LineAllocation, error)
 	// AllocateRestock allocates quantity of brand's sku to the lines of open orders
 	// waiting for it — LineBackordered, or LineAwaiting (a delay-option offer is open:
 	// the customer may still choose to wait, and the oldest order keeps its turn) —

@@ -143,6 +143,30 @@ func (s *Store) Allocations(ctx context.Context, restockSource, restockID string
 	return out, nil
 }
 
+// LineAllocations returns the allocations to orderID's lines with their restocks'
+// times, oldest first.
+func (s *Store) LineAllocations(ctx context.Context, orderID string) ([]store.LineAllocation, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT a.line_id, a.quantity, e.time
+		FROM restock_allocations a JOIN events e ON e.source = a.restock_source AND e.id = a.restock_id
+		WHERE a.order_id = ? ORDER BY e.time, a.restock_source, a.restock_id, a.line_id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: allocations of order %s: %w", orderID, err)
+	}
+	defer rows.Close()
+	var out []store.LineAllocation
+	for rows.Next() {
+		var a store.LineAllocation
+		if err := rows.Scan(&a.LineID, &a.Quantity, timeCol{&a.At}); err != nil {
+			return nil, fmt.Errorf("sqlite: allocations of order %s: %w", orderID, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: allocations of order %s: %w", orderID, err)
+	}
+	return out, nil
+}
+
 const pendingCols = `order_id, kind, first_at, due_at, seq, facts, event_source, event_id`
 
 func pendingArgs(p *store.PendingMessage) []any {

@@ -72,6 +72,7 @@ func testAllocateRestock(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("a line awaiting the customer's choice keeps its turn and its state", func(t *testing.T) { testAllocateAwaiting(t, open(t)) })
 	t.Run("idempotent per restock", func(t *testing.T) { testAllocateTwice(t, open(t)) })
 	t.Run("two restocks add up", func(t *testing.T) { testAllocateAddUp(t, open(t)) })
+	t.Run("an order's allocations with their restocks' times", func(t *testing.T) { testLineAllocations(t, open(t)) })
 	t.Run("nothing to allocate", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -229,6 +230,45 @@ func testAllocateAwaiting(t *testing.T, s store.Store) {
 		o.Version++
 	}
 	checkOrders(t, s, since, saved, aw, bo, pa)
+}
+
+// testLineAllocations makes two restocks, heard of in the other order than they
+// happened, and reads each order's allocations back, oldest restock first.
+func testLineAllocations(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	saveOrders(t, s,
+		newOrder("ord_a", "acme", t0, backordered("l1", "KET", 3, 0), backordered("l2", "MUG", 1, 0)),
+		newOrder("ord_b", "acme", at(time.Hour), backordered("l1", "KET", 1, 0)))
+	later, earlier := newEvent("r1", "", restockAt.Add(time.Hour)), newEvent("r2", "", restockAt)
+	for _, e := range []*store.EventRecord{later, earlier} {
+		e.Type = "inventory.restocked"
+		if _, _, err := s.RecordEvent(ctx, e); err != nil {
+			t.Fatalf("RecordEvent %s: %v", e.ID, err)
+		}
+	}
+	for _, r := range []struct {
+		id, sku string
+		qty     int
+		at      time.Time
+	}{{"r1", "KET", 2, later.Time}, {"r2", "KET", 2, earlier.Time}, {"r2m", "MUG", 1, earlier.Time}} {
+		if _, err := w.AllocateRestock(ctx, "shop", r.id, "acme", r.sku, r.qty, r.at); err != nil {
+			t.Fatalf("AllocateRestock %s: %v", r.id, err)
+		}
+	}
+	// r2m has no event record (the worker always records the event first): without
+	// a time it is not listed.
+	for ord, want := range map[string][]store.LineAllocation{
+		"ord_a":    {{LineID: "l1", Quantity: 1, At: earlier.Time}, {LineID: "l1", Quantity: 2, At: later.Time}},
+		"ord_b":    {{LineID: "l1", Quantity: 1, At: earlier.Time}},
+		"ord_none": nil,
+	} {
+		got, err := w.LineAllocations(ctx, ord)
+		if err != nil {
+			t.Fatalf("LineAllocations %s: %v", ord, err)
+		}
+		assertEqual(t, "allocations of "+ord, want, got)
+	}
 }
 
 // testAllocateSkips allocates plenty to a SKU with only one line truly waiting.
