@@ -174,7 +174,10 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
 // final at the deadline (waitingState): a line restocks covered while the offer was
 // open becomes allocated, and the customer now hears it is reserved (restock_notice,
-// which restockNews held back while the offer was open).
+// which restockNews held back while the offer was open). The notice shares the
+// DedupKey of the restock that made the reservation (reservationKey): a line reserved
+// before its offer, whose customer heard of it from that restock's batch, is not told
+// again.
 func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
 	var skus []string
 	for _, l := range lines {
@@ -185,9 +188,20 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 			skus = append(skus, l.SKU)
 		}
 	}
+	if len(skus) == 0 {
+		return nil
+	}
+	var err error
+	if o.allocs, err = w.Store.LineAllocations(ctx, o.rec.ID); err != nil {
+		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+	}
 	for _, sku := range skus {
 		if d, ok := o.restockNews(sku); ok {
-			if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
+			base := o.reservationKey(sku)
+			if base == "" { // no restock on record (retention): this offer's own
+				base = "deadline:" + off.ID + ":reserved:" + sku
+			}
+			if err := w.decideNotifications(ctx, p, o, d, base); err != nil {
 				return err
 			}
 		}

@@ -25,6 +25,10 @@ type decision struct {
 	// except are lines an eta_update leaves out: the delay-option offer decided with it
 	// states their new dates (CONTRACT.md §4).
 	except []string
+	// dedupBase, when set, replaces the event's key in the messages' DedupKey: a
+	// restock_notice decided outside the restock's batches shares their key
+	// (reservationKey), so the order hears of one restock once.
+	dedupBase string
 }
 
 // decide applies an order event to o and returns the messages it calls for
@@ -224,10 +228,28 @@ func (o *orderState) coveredNews() []decision {
 			continue
 		}
 		if d, ok := o.restockNews(sku); ok {
+			d.dedupBase = o.reservationKey(sku)
 			ds = append(ds, d)
 		}
 	}
 	return ds
+}
+
+// reservationKey is the DedupKey base of the restock that made the latest
+// reservation for the order's lines of sku (o.allocs), as the restock's batches use
+// it: "restock:" and the restock event's key.
+func (o *orderState) reservationKey(sku string) string {
+	var latest *store.LineAllocation
+	for i := range o.allocs {
+		a := &o.allocs[i]
+		if l := o.lineState(a.LineID); l != nil && l.SKU == sku && (latest == nil || !a.At.Before(latest.At)) {
+			latest = a
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return restockKey(latest.RestockSource, latest.RestockID)
 }
 
 // ship records a shipment and returns the ids and views of the lines it carried. A
@@ -263,9 +285,16 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		// reserved: they use up that much of the allocation, so the next restock
 		// covers what is still owed — but not units a restock newer than the parcel
 		// reserved (a parcel heard of late), which stay reserved for what is owed.
-		keep := min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
+		// When a parcel newer than this one carried the line already, it may have
+		// taken those very units, and which it took is not known: then nothing is
+		// kept — the next restock may reserve a unit again, but none that is not
+		// there is promised.
+		keep := 0
+		if !o.newerParcel[sl.LineID] {
+			keep = min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
+		}
 		l.AllocatedQty = min(owed(l), max(keep, l.AllocatedQty-(owedBefore-owed(l))))
-		if l.State == store.LineBackordered && owed(l) > 0 && l.AllocatedQty >= owed(l) {
+		if l.State == store.LineBackordered && reserved(l) && o.rec.State == store.OrderOpen {
 			l.State = store.LineAllocated // what is left is all reserved now
 			o.covered = append(o.covered, l.SKU)
 		}
@@ -306,6 +335,7 @@ func shipmentOf(e *event.Event) *event.Shipment {
 //     correction of its tracking) report it. Two events of one shipment handled at
 //     once both see neither; the order's compare-and-set lets one commit, and the
 //     other decides again and sees it.
+//   - o.newerParcel, the lines a parcel newer than this event carried (ship).
 //   - o.closedByShipment, when the event that closed the order (the one dated
 //     ClosedAt) was an order.shipped and no order.canceled shares that time.
 //     order.shipped is the last shipment, so whatever of a line is still open went
@@ -337,12 +367,26 @@ func (w *Worker) shipmentHistory(ctx context.Context, o *orderState, e *event.Ev
 		var payload struct {
 			Data struct {
 				Shipment struct {
-					ID string `json:"id"`
+					ID    string `json:"id"`
+					Lines []struct {
+						LineID string `json:"line_id"`
+					} `json:"lines"`
 				} `json:"shipment"`
 			} `json:"data"`
 		}
-		if json.Unmarshal(r.Payload, &payload) == nil && payload.Data.Shipment.ID == id {
+		if json.Unmarshal(r.Payload, &payload) != nil {
+			continue
+		}
+		if payload.Data.Shipment.ID == id {
 			o.shipmentSeen = true
+		}
+		if r.Time.After(e.Time) {
+			for _, l := range payload.Data.Shipment.Lines {
+				if o.newerParcel == nil {
+					o.newerParcel = map[string]bool{}
+				}
+				o.newerParcel[l.LineID] = true
+			}
 		}
 	}
 	o.closedByShipment = shippedAtClose && !canceledAtClose

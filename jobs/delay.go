@@ -37,9 +37,6 @@ func (w *Worker) delayFlow(ctx context.Context, p *plan, o *orderState, key stri
 			continue
 		}
 		pl := o.policyLine(l, pv)
-		if l.State == store.LineAllocated {
-			pl.Indefinite = false // stock is reserved: a date can be given
-		}
 		if c := consentTo(offers, l.LineID); c != nil {
 			// The customer agreed to wait (§8.4–5): only a renewal can ask again.
 			if policy.NeedsRenewal(pl, c.NewDate, c.Deadline, now, pv.Policy, o.loc) {

@@ -100,7 +100,11 @@ func (w *Worker) planOrderEvent(ctx context.Context, p *plan, e *event.Event) er
 		return err
 	}
 	for _, d := range ds {
-		if err := w.decideNotifications(ctx, p, o, d, e.Key()); err != nil {
+		base := e.Key()
+		if d.dedupBase != "" {
+			base = d.dedupBase
+		}
+		if err := w.decideNotifications(ctx, p, o, d, base); err != nil {
 			return err
 		}
 	}

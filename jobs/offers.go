@@ -71,7 +71,8 @@ func reminderIDs(off *store.Offer) []string {
 func (o *orderState) policyLine(l *store.OrderLine, p policyValues) policy.Line {
 	return policy.Line{
 		ID: l.LineID, Promise: o.promise(p.Policy), ETA: l.ETA,
-		Indefinite: l.BackorderType == event.BackorderIndefinite,
+		// Stock reserved for all it owes makes a line no longer an indefinite backorder.
+		Indefinite: l.BackorderType == event.BackorderIndefinite && !reserved(l),
 		Shipped:    l.State == store.LineShipped, Canceled: l.State == store.LineCanceled,
 	}
 }
@@ -101,8 +102,8 @@ func (w *Worker) offerDecision(p *plan, o *orderState, eventKey string, late []*
 	var lines []policy.Line
 	var views []templates.Line
 	for _, l := range late {
-		l.State = store.LineAwaiting
 		lines = append(lines, o.policyLine(l, pv))
+		l.State = store.LineAwaiting
 		views = append(views, o.viewLine(l.LineID, owed(l), l.ETA, nil))
 	}
 	c := policy.FirstOffer(lines, now, pv.Policy, o.loc)

@@ -91,7 +91,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	p := newPlan(bp.Source, bp.ID, w.Now())
 	p.commit.LeaveStatus = true
 	p.bulkQueue = QueueLow
-	base := "restock:" + event.Key(bp.Source, bp.ID)
+	base := restockKey(bp.Source, bp.ID)
 	var news []*orderState
 	var ds []decision
 	for _, rec := range recs {
@@ -122,10 +122,13 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	return p, nil
 }
 
+// restockKey is the DedupKey base of a restock's notices.
+func restockKey(source, id string) string { return "restock:" + event.Key(source, id) }
+
 // restockNews is the restock_notice of an order whose backordered lines of sku are
 // all covered now, with those lines. A line awaiting the customer's choice gets its
 // units reserved but is not named while the offer is open (the offer may still end
-// in a cancellation): it is news when the offer is decided "wait" (waitNews).
+// in a cancellation): it is news when the offer is decided "wait" (waitDecided).
 func (o *orderState) restockNews(sku string) (decision, bool) {
 	if o.rec.State != store.OrderOpen {
 		return decision{}, false

@@ -31,6 +31,9 @@ type orderState struct {
 	// allocs are the allocations to the order's lines with their restocks' times,
 	// loaded for a shipment that carries a line with reserved units (reservedAfter).
 	allocs []store.LineAllocation
+	// newerParcel holds the lines a handled shipment event newer than this one
+	// carried (shipmentHistory, for shipment events only).
+	newerParcel map[string]bool
 	// shippedAny: the event's shipment added units to a line (ship).
 	shippedAny bool
 	// covered are the SKUs of lines a shipment left fully covered by their
@@ -105,11 +108,14 @@ func stale(l *store.OrderLine, t time.Time) bool { return t.Before(l.StateAt) }
 // owed is how many units of l its backorder still owes the customer (store.OrderLine.Owed).
 func owed(l *store.OrderLine) int { return l.Owed() }
 
+// reserved reports whether restocks reserved all that line l still owes.
+func reserved(l *store.OrderLine) bool { return owed(l) > 0 && l.AllocatedQty >= owed(l) }
+
 // waitingState is the state line l returns to when it waits for stock again after a
 // delay-option offer (the customer's "wait", or silence taken as consent): allocated
 // when restocks reserved all it is owed while the offer was open, else backordered.
 func waitingState(l *store.OrderLine) string {
-	if n := owed(l); n > 0 && l.AllocatedQty >= n {
+	if reserved(l) {
 		return store.LineAllocated
 	}
 	return store.LineBackordered

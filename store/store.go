@@ -423,9 +423,10 @@ type Allocation struct {
 // LineAllocation is what one restock allocated to a line of an order, and when the
 // restock happened.
 type LineAllocation struct {
-	LineID   string
-	Quantity int
-	At       time.Time
+	RestockSource, RestockID string
+	LineID                   string
+	Quantity                 int
+	At                       time.Time
 }
 
 // PendingKey names a coalesced message waiting for its window to pass.

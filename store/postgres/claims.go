@@ -133,7 +133,7 @@ func (s *Store) Allocations(ctx context.Context, restockSource, restockID string
 // LineAllocations returns the allocations to orderID's lines with their restocks'
 // times, oldest first.
 func (s *Store) LineAllocations(ctx context.Context, orderID string) ([]store.LineAllocation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.line_id, a.quantity, e.time
+	rows, err := s.pool.Query(ctx, `SELECT a.restock_source, a.restock_id, a.line_id, a.quantity, e.time
 		FROM restock_allocations a JOIN events e ON e.source = a.restock_source AND e.id = a.restock_id
 		WHERE a.order_id = $1 ORDER BY e.time, a.restock_source, a.restock_id, a.line_id`, orderID)
 	if err != nil {
@@ -141,7 +141,7 @@ func (s *Store) LineAllocations(ctx context.Context, orderID string) ([]store.Li
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.LineAllocation, error) {
 		var a store.LineAllocation
-		err := row.Scan(&a.LineID, &a.Quantity, &a.At)
+		err := row.Scan(&a.RestockSource, &a.RestockID, &a.LineID, &a.Quantity, &a.At)
 		a.At = a.At.UTC()
 		return a, err
 	})

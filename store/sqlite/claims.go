@@ -146,7 +146,7 @@ func (s *Store) Allocations(ctx context.Context, restockSource, restockID string
 // LineAllocations returns the allocations to orderID's lines with their restocks'
 // times, oldest first.
 func (s *Store) LineAllocations(ctx context.Context, orderID string) ([]store.LineAllocation, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT a.line_id, a.quantity, e.time
+	rows, err := s.r.QueryContext(ctx, `SELECT a.restock_source, a.restock_id, a.line_id, a.quantity, e.time
 		FROM restock_allocations a JOIN events e ON e.source = a.restock_source AND e.id = a.restock_id
 		WHERE a.order_id = ? ORDER BY e.time, a.restock_source, a.restock_id, a.line_id`, orderID)
 	if err != nil {
@@ -156,7 +156,7 @@ func (s *Store) LineAllocations(ctx context.Context, orderID string) ([]store.Li
 	var out []store.LineAllocation
 	for rows.Next() {
 		var a store.LineAllocation
-		if err := rows.Scan(&a.LineID, &a.Quantity, timeCol{&a.At}); err != nil {
+		if err := rows.Scan(&a.RestockSource, &a.RestockID, &a.LineID, &a.Quantity, timeCol{&a.At}); err != nil {
 			return nil, fmt.Errorf("sqlite: allocations of order %s: %w", orderID, err)
 		}
 		out = append(out, a)

@@ -259,8 +259,9 @@ func testLineAllocations(t *testing.T, s store.Store) {
 	// r2m has no event record (the worker always records the event first): without
 	// a time it is not listed.
 	for ord, want := range map[string][]store.LineAllocation{
-		"ord_a":    {{LineID: "l1", Quantity: 1, At: earlier.Time}, {LineID: "l1", Quantity: 2, At: later.Time}},
-		"ord_b":    {{LineID: "l1", Quantity: 1, At: earlier.Time}},
+		"ord_a": {{RestockSource: "shop", RestockID: "r2", LineID: "l1", Quantity: 1, At: earlier.Time},
+			{RestockSource: "shop", RestockID: "r1", LineID: "l1", Quantity: 2, At: later.Time}},
+		"ord_b":    {{RestockSource: "shop", RestockID: "r2", LineID: "l1", Quantity: 1, At: earlier.Time}},
 		"ord_none": nil,
 	} {
 		got, err := w.LineAllocations(ctx, ord)
