@@ -464,13 +464,15 @@ func (o *orderState) close(at time.Time) {
 
 // windowExpired moves the late lines to awaiting the customer's choice and sends the
 // delay-option offer. The full policy (deadlines, reminders, links) is issue 6's.
-// expire marks the given backordered lines (all when none are named) as past their
-// window: they are late whatever their ETA (backorder.window_expired).
+// expire marks the given backordered or reserved (allocated) lines (all when none are
+// named) as past their window: they are late whatever their ETA
+// (backorder.window_expired).
 func (o *orderState) expire(at time.Time, ids []string) {
 	o.expired = map[string]bool{}
 	for i := range o.rec.Lines {
 		l := &o.rec.Lines[i]
-		if l.State == store.LineBackordered && !stale(l, at) && (len(ids) == 0 || slices.Contains(ids, l.LineID)) {
+		waiting := l.State == store.LineBackordered || l.State == store.LineAllocated
+		if waiting && !stale(l, at) && (len(ids) == 0 || slices.Contains(ids, l.LineID)) {
 			o.expired[l.LineID] = true
 			l.StateAt = at
 		}

@@ -121,8 +121,15 @@ func (w *Worker) HandleWindowCheck(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return nil, err
 		}
-		// The check re-schedules itself only for a later moment.
+		// The check re-schedules itself only for a later moment, and, when it runs
+		// under the TaskID it would schedule (window:<order>), under one of its own:
+		// asynq holds a running task's TaskID, and enqueueOnce would take the
+		// conflict for "queued already" and lose the later check.
 		p.followUps = dropDue(p.followUps, w.Now())
+		running, _ := asynq.GetTaskID(ctx)
+		for i := range p.followUps {
+			p.followUps[i].id = notRunning(p.followUps[i].id, running, w.Now())
+		}
 		for _, d := range ds {
 			if err := w.decideNotifications(ctx, p, o, d, key); err != nil {
 				return nil, err

@@ -457,3 +457,44 @@ func TestFlowConsentedReservedLineRenewed(t *testing.T) {
 		})
 	}
 }
+
+// backorder.window_expired makes a reserved line late too: its window is the
+// promise's, whatever is in stock.
+func TestWindowExpiredReservedLine(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_wer"
+	h.start1(promisedBy(backorderL1("wer1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`), 60))
+	restocked(t, h, "wer2", 2)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after the restock: %s, want allocated", l.State)
+	}
+	h.start1(promisedBy(orderEvent("wer3", "backorder.window_expired", "2026-11-06T10:00:00Z", o, custNoConsent, ""), 60))
+	if off := offerOf(t, h, o); !slices.Equal(off.LineIDs, []string{"l1"}) {
+		t.Errorf("offer over %q, want l1", off.LineIDs)
+	}
+}
+
+// A window check that runs as window:<order> and schedules the next one (here the
+// renewal check at R − M after consent) schedules it under a TaskID of its own: asynq
+// still holds the running task's, and the later check must not be lost.
+func TestWindowCheckReschedulesItself(t *testing.T) {
+	h, _ := flowHarness(t)
+	const o = "ord_wcr"
+	h.start1(orderEvent("wcr1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1))
+	waitFor(t, "consent by silence", func() bool { return offerOf(t, h, o).State == store.OfferDecided })
+	waitFor(t, "the renewal check", func() bool { return slices.Contains(h.followUps(t), "window:"+o) })
+	in := asynq.NewInspector(h.redis)
+	defer in.Close()
+	if err := in.DeleteTask(jobs.QueueCritical, "window:"+o); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	payload := fmt.Sprintf(`{"order_id":%q,"at":%q}`, o, now.UTC().Format(time.RFC3339Nano))
+	if _, err := h.q.Enqueue(asynq.NewTask(jobs.TypeWindowCheck, []byte(payload)), asynq.TaskID("window:"+o), asynq.Queue(jobs.QueueCritical)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the renewal check scheduled again", func() bool {
+		return slices.ContainsFunc(h.followUps(t), func(id string) bool { return strings.HasPrefix(id, "window:"+o+"+") })
+	})
+}
