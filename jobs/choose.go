@@ -173,37 +173,56 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 
 // waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
 // final at the deadline (waitingState): a line restocks covered while the offer was
-// open becomes allocated, and the customer now hears it is reserved (restock_notice,
-// which restockNews held back while the offer was open). The notice shares the
-// DedupKey of the restock that made the reservation (reservationKey): a line reserved
-// before its offer, whose customer heard of it from that restock's batch, is not told
-// again.
+// open becomes allocated, and the customer now hears it is reserved — a
+// restock_notice naming those lines, which restockNews held back while the offer was
+// open. A customer who heard it already, before the offer (a line reserved, then
+// late), is not told again: the notice is left out when a restock_notice that went
+// out (not suppressed or failed) said the same — these lines, or all the order's
+// reserved lines of the SKU, with the same quantities.
 func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
+	var back []*store.OrderLine
 	var skus []string
 	for _, l := range lines {
 		if l.State != store.LineAwaiting {
 			continue
 		}
-		if l.State = waitingState(l); l.State == store.LineAllocated && !slices.Contains(skus, l.SKU) {
-			skus = append(skus, l.SKU)
+		if l.State = waitingState(l); l.State == store.LineAllocated {
+			back = append(back, l)
+			if !slices.Contains(skus, l.SKU) {
+				skus = append(skus, l.SKU)
+			}
 		}
 	}
-	if len(skus) == 0 {
+	if len(back) == 0 {
 		return nil
 	}
-	var err error
-	if o.allocs, err = w.Store.LineAllocations(ctx, o.rec.ID); err != nil {
-		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: o.rec.ID, Kind: templates.KindRestockNotice})
+	if err != nil {
+		return fmt.Errorf("restock notices of %s: %w", o.rec.ID, err)
+	}
+	var told []string
+	for _, n := range ns {
+		if n.Status != store.NotificationSuppressed && n.Status != store.NotificationFailed {
+			told = append(told, n.Fingerprint)
+		}
 	}
 	for _, sku := range skus {
-		if d, ok := o.restockNews(sku); ok {
-			base := o.reservationKey(sku)
-			if base == "" { // no restock on record (retention): this offer's own
-				base = "deadline:" + off.ID + ":reserved:" + sku
+		all, ok := o.restockNews(sku)
+		if !ok {
+			continue // other lines of the SKU still wait for stock
+		}
+		d := decision{kind: templates.KindRestockNotice}
+		for _, l := range back {
+			if l.SKU == sku {
+				d.lines = append(d.lines, o.viewLine(l.LineID, owed(l), nil, nil))
 			}
-			if err := w.decideNotifications(ctx, p, o, d, base); err != nil {
-				return err
-			}
+		}
+		if slices.Contains(told, fingerprint(d, o.loc)) || slices.Contains(told, fingerprint(all, o.loc)) {
+			p.note("offer %s: the customer heard of the reservation of %s already", off.ID, sku)
+			continue
+		}
+		if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
+			return err
 		}
 	}
 	return nil

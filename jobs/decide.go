@@ -218,31 +218,43 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 	}}, o.coveredNews()...), nil
 }
 
-// coveredNews is the restock_notice for the SKUs whose lines the shipment left fully
-// covered by an earlier restock's reservation: heard of in the order they happened
-// (the parcel, then the restock), the restock would have sent it.
+// coveredNews is the restock_notice for the SKUs of the lines the shipment left
+// fully covered by an earlier restock's reservation (o.covered): heard of in the
+// order they happened (the parcel, then the restock), that restock's batch would
+// have sent it. It is decided under that batch's DedupKey (reservationKey), so the
+// batch, if it runs later, finds it and sends nothing more.
 func (o *orderState) coveredNews() []decision {
 	var ds []decision
-	for i, sku := range o.covered {
-		if slices.Contains(o.covered[:i], sku) {
-			continue
+	var skus []string
+	for _, id := range o.covered {
+		if l := o.lineState(id); l != nil && !slices.Contains(skus, l.SKU) {
+			skus = append(skus, l.SKU)
 		}
+	}
+	for _, sku := range skus {
 		if d, ok := o.restockNews(sku); ok {
-			d.dedupBase = o.reservationKey(sku)
+			var ids []string
+			for _, id := range o.covered {
+				if l := o.lineState(id); l != nil && l.SKU == sku {
+					ids = append(ids, id)
+				}
+			}
+			d.dedupBase = o.reservationKey(ids)
 			ds = append(ds, d)
 		}
 	}
 	return ds
 }
 
-// reservationKey is the DedupKey base of the restock that made the latest
-// reservation for the order's lines of sku (o.allocs), as the restock's batches use
-// it: "restock:" and the restock event's key.
-func (o *orderState) reservationKey(sku string) string {
+// reservationKey is the DedupKey base — "restock:" and the restock event's key, as
+// the restock's batches use it — of the restock that made the latest reservation for
+// the given lines (o.allocs); "" if none is on record (then the event's own key is
+// used).
+func (o *orderState) reservationKey(lines []string) string {
 	var latest *store.LineAllocation
 	for i := range o.allocs {
 		a := &o.allocs[i]
-		if l := o.lineState(a.LineID); l != nil && l.SKU == sku && (latest == nil || !a.At.Before(latest.At)) {
+		if slices.Contains(lines, a.LineID) && (latest == nil || !a.At.Before(latest.At)) {
 			latest = a
 		}
 	}
@@ -285,18 +297,15 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		// reserved: they use up that much of the allocation, so the next restock
 		// covers what is still owed — but not units a restock newer than the parcel
 		// reserved (a parcel heard of late), which stay reserved for what is owed.
-		// When a parcel newer than this one carried the line already, it may have
-		// taken those very units, and which it took is not known: then nothing is
-		// kept — the next restock may reserve a unit again, but none that is not
-		// there is promised.
-		keep := 0
-		if !o.newerParcel[sl.LineID] {
-			keep = min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
-		}
+		// A parcel newer than this one that carried the line may have taken units
+		// reserved before it; which it took is not known, so only units reserved
+		// after it too are kept (reservedAfter): the next restock may reserve a unit
+		// again, but none that is not there is promised.
+		keep := min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
 		l.AllocatedQty = min(owed(l), max(keep, l.AllocatedQty-(owedBefore-owed(l))))
-		if l.State == store.LineBackordered && reserved(l) && o.rec.State == store.OrderOpen {
+		if l.State == store.LineBackordered && reserved(l) && o.rec.State == store.OrderOpen && !o.closing {
 			l.State = store.LineAllocated // what is left is all reserved now
-			o.covered = append(o.covered, l.SKU)
+			o.covered = append(o.covered, l.LineID)
 		}
 		ids = append(ids, sl.LineID)
 		lines = append(lines, o.viewLine(sl.LineID, qty, nil, nil))
@@ -335,7 +344,8 @@ func shipmentOf(e *event.Event) *event.Shipment {
 //     correction of its tracking) report it. Two events of one shipment handled at
 //     once both see neither; the order's compare-and-set lets one commit, and the
 //     other decides again and sees it.
-//   - o.newerParcel, the lines a parcel newer than this event carried (ship).
+//   - o.newerParcel, for each line a parcel newer than this event carried, the
+//     newest such parcel's time (a shipment counts at its first report; ship).
 //   - o.closedByShipment, when the event that closed the order (the one dated
 //     ClosedAt) was an order.shipped and no order.canceled shares that time.
 //     order.shipped is the last shipment, so whatever of a line is still open went
@@ -349,6 +359,7 @@ func (w *Worker) shipmentHistory(ctx context.Context, o *orderState, e *event.Ev
 	}
 	closedAt := o.rec.ClosedAt
 	var shippedAtClose, canceledAtClose bool
+	var reported []string // shipment ids, in the order of their first report (oldest first)
 	for _, r := range recs {
 		if r.Status != store.EventHandled || (r.Source == e.Source && r.ID == e.ID) {
 			continue
@@ -377,15 +388,22 @@ func (w *Worker) shipmentHistory(ctx context.Context, o *orderState, e *event.Ev
 		if json.Unmarshal(r.Payload, &payload) != nil {
 			continue
 		}
-		if payload.Data.Shipment.ID == id {
+		sid := payload.Data.Shipment.ID
+		if sid == id {
 			o.shipmentSeen = true
 		}
-		if r.Time.After(e.Time) {
+		if slices.Contains(reported, sid) {
+			continue // a resend: it counted no units
+		}
+		reported = append(reported, sid)
+		if r.Time.After(e.Time) && sid != id {
 			for _, l := range payload.Data.Shipment.Lines {
 				if o.newerParcel == nil {
-					o.newerParcel = map[string]bool{}
+					o.newerParcel = map[string]time.Time{}
 				}
-				o.newerParcel[l.LineID] = true
+				if r.Time.After(o.newerParcel[l.LineID]) {
+					o.newerParcel[l.LineID] = r.Time
+				}
 			}
 		}
 	}
@@ -395,6 +413,7 @@ func (w *Worker) shipmentHistory(ctx context.Context, o *orderState, e *event.Ev
 
 // shipped closes the order; it sends `shipped` for the items that had been backordered.
 func (o *orderState) shipped(at time.Time, d *event.ShippedData) []decision {
+	o.closing = true
 	_, ds := o.shipBackordered(at, d.Shipment)
 	o.close(at) // the last shipment closes the case (CONTRACT.md §3), whatever arrived before
 	return ds

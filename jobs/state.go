@@ -31,19 +31,27 @@ type orderState struct {
 	// allocs are the allocations to the order's lines with their restocks' times,
 	// loaded for a shipment that carries a line with reserved units (reservedAfter).
 	allocs []store.LineAllocation
-	// newerParcel holds the lines a handled shipment event newer than this one
-	// carried (shipmentHistory, for shipment events only).
-	newerParcel map[string]bool
+	// newerParcel holds, for the lines handled shipment events newer than this one
+	// carried, the newest such parcel's time (shipmentHistory, for shipment events
+	// only).
+	newerParcel map[string]time.Time
+	// closing: the event is the order.shipped that closes the order (shipped).
+	closing bool
 	// shippedAny: the event's shipment added units to a line (ship).
 	shippedAny bool
-	// covered are the SKUs of lines a shipment left fully covered by their
-	// reservations (ship): they are restock news.
+	// covered are the lines a shipment left fully covered by their reservations
+	// (ship): they are restock news.
 	covered []string
 }
 
-// reservedAfter is how many units restocks newer than t reserved for line id: a
-// parcel of time t cannot have carried them.
+// reservedAfter is how many units restocks newer than t reserved for line id and no
+// parcel can have carried: a parcel of time t cannot carry units reserved after it,
+// and a newer parcel that carried the line (newerParcel) may have carried any
+// reserved before it — so only those reserved after both count.
 func (o *orderState) reservedAfter(id string, t time.Time) int {
+	if p, ok := o.newerParcel[id]; ok && p.After(t) {
+		t = p
+	}
 	n := 0
 	for _, a := range o.allocs {
 		if a.LineID == id && a.At.After(t) {

@@ -1,0 +1,224 @@
+package jobs_test
+
+// Reservation notices and crossed parcels: cases a review of 3480233 found, each
+// failing there.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// sameSKU makes the order's l2 a second line of SKU KET ("Gift Kettle", qty 1).
+func sameSKU(raw string) string {
+	return strings.Replace(raw, `{"id":"l2","sku":"MUG","name":"Mug"`, `{"id":"l2","sku":"KET","name":"Gift Kettle"`, 1)
+}
+
+// restockNoticeBodies returns the email bodies of the order's restock_notice
+// notifications that went out (or will).
+func restockNoticeBodies(t *testing.T, h *harness, o string) []string {
+	t.Helper()
+	ns, err := h.st.ListNotifications(t.Context(), store.NotificationFilter{OrderID: o, Kind: "restock_notice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range ns {
+		if n.Channel == "email" && n.Status != store.NotificationSuppressed {
+			out = append(out, n.Body)
+		}
+	}
+	return out
+}
+
+// Two lines of one SKU: l1 (2 kettles) late and offered, l2 (1 kettle) not late. One
+// restock of 3 covers both: its batch tells the customer of l2 only (l1's offer is
+// open). Silence at the deadline is consent: l1 is reserved and the customer must now
+// hear of l1's kettles, though the same restock's notice (about l2) went out.
+func TestWaitNoticeOtherLineSameRestock(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_r3a"
+	h.start1(sameSKU(promisedBy(orderEvent("r3a1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
+			day(70), day(10))), 60)))
+	off := offerOf(t, h, o)
+	if !slices.Equal(off.LineIDs, []string{"l1"}) {
+		t.Fatalf("offer over %q, want l1", off.LineIDs)
+	}
+	restocked(t, h, "r3a2", 3)
+	if l := lineOf(t, h, o, "l2"); l.State != store.LineAllocated {
+		t.Fatalf("l2 after the restock: %s, want allocated", l.State)
+	}
+	if got := restockNoticeBodies(t, h, o); len(got) != 1 || strings.Contains(got[0], "Blue Kettle") {
+		t.Fatalf("at the restock: %d notices (want 1, about the Gift Kettle only):\n%q", len(got), got)
+	}
+	runDeadline(t, h, off, 61*24*time.Hour) // past P (the deadline)
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait", got.Choice)
+	}
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after consent: %s, want allocated", l.State)
+	}
+	if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+		t.Errorf("l1's two kettles, reserved and now waited for, were never announced:\n%q\n%q", emailLog(h.summary(o)), restockNoticeBodies(t, h, o))
+	}
+}
+
+// toldOfReservation waits until the offer's confirmation went out and a moment more,
+// and reports whether a restock_notice of order that went out names want.
+func toldOfReservation(t *testing.T, h *harness, order, want string) bool {
+	t.Helper()
+	waitFor(t, "the confirmation", func() bool {
+		return slices.Contains(emailLog(h.summary(order)), "choice_confirmation email sent")
+	})
+	time.Sleep(500 * time.Millisecond)
+	for _, b := range restockNoticeBodies(t, h, order) {
+		if strings.Contains(b, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// The same, with two restocks: R1 reserves l1 (offer open, not told), R2 later
+// reserves l2 (told). At the deadline the customer hears of l1's kettles.
+func TestWaitNoticeLineOfOlderRestock(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_r3b"
+	h.start1(sameSKU(promisedBy(orderEvent("r3b1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
+			day(70), day(10))), 60)))
+	off := offerOf(t, h, o)
+	restockAt(t, h, "r3b-r1", "2026-11-04T10:00:00Z", 2)
+	restockAt(t, h, "r3b-r2", "2026-11-05T10:00:00Z", 1)
+	if l := lineOf(t, h, o, "l2"); l.State != store.LineAllocated {
+		t.Fatalf("l2 after the restocks: %s, want allocated", l.State)
+	}
+	runDeadline(t, h, off, 61*24*time.Hour) // past P (the deadline)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after consent: %s, want allocated", l.State)
+	}
+	if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+		t.Errorf("l1's kettles (reserved by R1) never announced:\n%q", emailLog(h.summary(o)))
+	}
+}
+
+// A line reserved before its offer whose restock_notice was held back by the daily
+// cap (the customer never heard of it). Days later the offer is decided "wait": the
+// customer is told the kettles are reserved, once (the capped notice is not news
+// already told).
+func TestWaitNoticeAfterCappedNotice(t *testing.T) {
+	h := newHarness(t, strings.Replace(hourToAnswer, "max_updates_per_day: 100", "max_updates_per_day: 1", 1))
+	h.start()
+	const o = "ord_r3c"
+	h.start1(promisedBy(backorderL1("r3c1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(2))), 3))
+	restocked(t, h, "r3c2", 2)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after the restock: %s, want allocated", l.State)
+	}
+	if got := restockNoticeBodies(t, h, o); len(got) != 0 {
+		t.Fatalf("restock_notice not capped: %q", h.summary(o))
+	}
+	h.start1(promisedBy(etaChange("r3c3", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
+	off := offerOf(t, h, o)
+	runDeadline(t, h, off, 4*24*time.Hour) // the cap's 24 h are long past
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait (silence)", got.Choice)
+	}
+	waitFor(t, "the confirmation", func() bool {
+		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
+	})
+	time.Sleep(500 * time.Millisecond)
+	if got := restockNoticeBodies(t, h, o); len(got) != 1 {
+		t.Errorf("restock_notice sent %d times after consent, want once (never told before):\n%q", len(got), h.summary(o))
+	}
+}
+
+// Three kettles backordered. Parcel P2 (Nov 4) ships 1; restock R (Nov 5) reserves 1
+// of the 2 owed; parcel P1 (Nov 3, heard of last) ships 1. R's kettle was reserved
+// after both parcels: neither can have carried it, so 1 is owed and 1 reserved — the
+// line is allocated and the customer gets restock_notice, as in time order, though
+// P2 is newer than P1.
+func TestNewerParcelOlderThanRestock(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	const o = "ord_r3d"
+	h.step(order3Event("r3d1", "order.backordered", "2026-11-02T10:00:00Z", o,
+		`,"backordered_lines":[{"line_id":"l1","quantity":3,"eta":"2026-12-01"}]`))
+	h.step(order3Event("r3d-p2", "order.partially_shipped", "2026-11-04T10:00:00Z", o,
+		shipmentJSON("s2", "1Z2", `{"line_id":"l1","quantity":1}`)))
+	restockAt(t, h, "r3d-r", "2026-11-05T10:00:00Z", 1)
+	if l := lineOf(t, h, o, "l1"); l.AllocatedQty != 1 || l.State != store.LineBackordered {
+		t.Fatalf("after the restock: %s, %d allocated; want backordered, 1", l.State, l.AllocatedQty)
+	}
+	h.step(order3Event("r3d-p1", "order.partially_shipped", "2026-11-03T10:00:00Z", o,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)))
+	l := lineOf(t, h, o, "l1")
+	if l.ShippedQty != 2 {
+		t.Fatalf("shipped %d, want 2", l.ShippedQty)
+	}
+	if l.State != store.LineAllocated || l.AllocatedQty != 1 {
+		t.Errorf("l1: %s, %d allocated; want allocated, 1 (R's kettle came after both parcels)", l.State, l.AllocatedQty)
+	}
+	if !slices.Contains(emailLog(h.summary(o)), "restock_notice email sent") {
+		t.Errorf("no restock_notice: %q", emailLog(h.summary(o)))
+	}
+}
+
+// The same with the "newer parcel" being a resend of a shipment already counted
+// (s0, first reported Nov 3, reported again Nov 6 with a new event id): it carried no
+// new unit, and R's kettle stays reserved.
+func TestResentShipmentIsNoNewerParcel(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	const o = "ord_r3e"
+	h.step(order3Event("r3e1", "order.backordered", "2026-11-02T10:00:00Z", o,
+		`,"backordered_lines":[{"line_id":"l1","quantity":3,"eta":"2026-12-01"}]`))
+	h.step(order3Event("r3e-p0", "order.partially_shipped", "2026-11-03T10:00:00Z", o,
+		shipmentJSON("s0", "1Z0", `{"line_id":"l1","quantity":1}`)))
+	restockAt(t, h, "r3e-r", "2026-11-05T10:00:00Z", 1)
+	h.step(order3Event("r3e-p0again", "order.partially_shipped", "2026-11-06T10:00:00Z", o,
+		shipmentJSON("s0", "1Z0", `{"line_id":"l1","quantity":1}`)))
+	if l := lineOf(t, h, o, "l1"); l.AllocatedQty != 1 || l.ShippedQty != 1 {
+		t.Fatalf("after the resend: %d shipped, %d allocated; want 1, 1", l.ShippedQty, l.AllocatedQty)
+	}
+	h.step(order3Event("r3e-p1", "order.partially_shipped", "2026-11-04T10:00:00Z", o,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)))
+	l := lineOf(t, h, o, "l1")
+	if l.State != store.LineAllocated || l.AllocatedQty != 1 {
+		t.Errorf("l1: %s, %d allocated, %d shipped; want allocated, 1 (the resend carried no unit)", l.State, l.AllocatedQty, l.ShippedQty)
+	}
+}
+
+// The order.shipped that closes the order, heard of after a restock newer than it,
+// does not move its line to allocated ("reserved") in the order it closes (ship()
+// runs before the order is marked closed).
+func TestClosingShipmentLeavesNoLineReserved(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	const o = "ord_r3f"
+	h.step(order3Event("r3f1", "order.backordered", "2026-11-02T10:00:00Z", o,
+		`,"backordered_lines":[{"line_id":"l1","quantity":3,"eta":"2026-12-01"}]`))
+	restockAt(t, h, "r3f-r", "2026-11-05T10:00:00Z", 2)
+	if l := lineOf(t, h, o, "l1"); l.AllocatedQty != 2 || l.State != store.LineBackordered {
+		t.Fatalf("after the restock: %s, %d allocated; want backordered, 2", l.State, l.AllocatedQty)
+	}
+	h.step(order3Event("r3f-s", "order.shipped", "2026-11-04T10:00:00Z", o,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1},{"line_id":"l2","quantity":1}`)))
+	rec, err := h.st.GetOrder(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != store.OrderClosed {
+		t.Fatalf("order %s, want closed", rec.State)
+	}
+	if l := lineOf(t, h, o, "l1"); l.State == store.LineAllocated {
+		t.Errorf("l1 of the closed order: %s, %d allocated, %d shipped; a closed order's line is allocated", l.State, l.AllocatedQty, l.ShippedQty)
+	}
+}
