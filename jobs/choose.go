@@ -174,11 +174,12 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
 // final at the deadline (waitingState): a line restocks covered while the offer was
 // open becomes allocated, and the customer now hears it is reserved — a
-// restock_notice naming those lines, which restockNews held back while the offer was
-// open. A customer who heard it already, before the offer (a line reserved, then
-// late), is not told again: the notice is left out when a restock_notice that went
-// out (not suppressed or failed) said the same — these lines, or all the order's
-// reserved lines of the SKU, with the same quantities.
+// restock_notice naming those lines — when a restock held that notice back while
+// this offer was open (a restock_notice suppressed as heldForOffer, created since the
+// offer), or held it back by the daily cap (the customer never heard of it; the cap
+// applies to this one again). A line reserved before its offer, whose customer was
+// told then, is not named again; nor one whose restock's batch has not run yet: the
+// batch, finding it allocated, names it.
 func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
 	var back []*store.OrderLine
 	var skus []string
@@ -200,15 +201,14 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 	if err != nil {
 		return fmt.Errorf("restock notices of %s: %w", o.rec.ID, err)
 	}
-	var told []string
-	for _, n := range ns {
-		if n.Status != store.NotificationSuppressed && n.Status != store.NotificationFailed {
-			told = append(told, n.Fingerprint)
-		}
+	if !slices.ContainsFunc(ns, func(n store.Notification) bool {
+		return n.Status == store.NotificationSuppressed &&
+			(n.Reason == heldForOffer && !n.CreatedAt.Before(off.CreatedAt) || strings.HasPrefix(n.Reason, "capped:"))
+	}) {
+		return nil
 	}
 	for _, sku := range skus {
-		all, ok := o.restockNews(sku)
-		if !ok {
+		if _, ok := o.restockNews(sku); !ok {
 			continue // other lines of the SKU still wait for stock
 		}
 		d := decision{kind: templates.KindRestockNotice}
@@ -216,10 +216,6 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 			if l.SKU == sku {
 				d.lines = append(d.lines, o.viewLine(l.LineID, owed(l), nil, nil))
 			}
-		}
-		if slices.Contains(told, fingerprint(d, o.loc)) || slices.Contains(told, fingerprint(all, o.loc)) {
-			p.note("offer %s: the customer heard of the reservation of %s already", off.ID, sku)
-			continue
 		}
 		if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
 			return err

@@ -26,9 +26,12 @@ type decision struct {
 	// states their new dates (CONTRACT.md §4).
 	except []string
 	// dedupBase, when set, replaces the event's key in the messages' DedupKey: a
-	// restock_notice decided outside the restock's batches shares their key
-	// (reservationKey), so the order hears of one restock once.
+	// crossed parcel's restock_notice shares the key of the batches of the restock
+	// that made the reservation (reservationKey), so the order hears of it once.
 	dedupBase string
+	// hold, when set, records the messages as suppressed with this reason
+	// (heldForOffer).
+	hold string
 }
 
 // decide applies an order event to o and returns the messages it calls for

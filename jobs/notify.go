@@ -125,6 +125,9 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 		n.ContentHash = hashOf([]byte(n.Subject + "\x00" + n.Body + "\x00" + n.HTML))
 		why := rc.suppressed
 		if why == "" {
+			why = d.hold
+		}
+		if why == "" {
 			why = w.holdBack(pre, o, n)
 		}
 		if why != "" {

@@ -1,15 +1,17 @@
 package jobs_test
 
-// Reservation notices and crossed parcels: cases a review of 3480233 found, each
-// failing there.
+// Reservation notices and crossed parcels: cases reviews of 3480233 and 3ed28dc
+// found, each failing there.
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -220,5 +222,133 @@ func TestClosingShipmentLeavesNoLineReserved(t *testing.T) {
 	}
 	if l := lineOf(t, h, o, "l1"); l.State == store.LineAllocated {
 		t.Errorf("l1 of the closed order: %s, %d allocated, %d shipped; a closed order's line is allocated", l.State, l.AllocatedQty, l.ShippedQty)
+	}
+}
+
+// restockNoticesSent counts the order's restock_notice emails that went out.
+func restockNoticesSent(h *harness, o string) int {
+	n := 0
+	for _, s := range emailLog(h.summary(o)) {
+		if s == "restock_notice email sent" {
+			n++
+		}
+	}
+	return n
+}
+
+// R1 reserves l1's two kettles: told "Blue Kettle (Qty 2) reserved". One of them
+// ships (partial_shipment told). The date of the other slips past the promise: offer;
+// silence is consent at the deadline. The remaining kettle is still R1's reservation,
+// which the customer heard of: no second restock_notice.
+func TestWaitNoticeAfterPartialShipmentToldOnce(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_r4a"
+	h.start1(promisedBy(backorderL1("r4a1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(2))), 3))
+	restocked(t, h, "r4a2", 2)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after the restock: %s, want allocated", l.State)
+	}
+	h.start1(promisedBy(orderEvent("r4a3", "order.partially_shipped", "2026-11-05T12:00:00Z", o, custNoConsent,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)), 3))
+	waitFor(t, "the parcel's message", func() bool {
+		return slices.Contains(emailLog(h.summary(o)), "partial_shipment email sent")
+	})
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated || l.AllocatedQty != 1 || l.ShippedQty != 1 {
+		t.Fatalf("l1 after the parcel: %s, %d allocated, %d shipped; want allocated, 1, 1", l.State, l.AllocatedQty, l.ShippedQty)
+	}
+	h.start1(promisedBy(etaChange("r4a4", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
+	off := offerOf(t, h, o)
+	runDeadline(t, h, off, 4*24*time.Hour)
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait (silence)", got.Choice)
+	}
+	waitFor(t, "the confirmation", func() bool {
+		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := restockNoticesSent(h, o); n != 1 {
+		t.Errorf("restock_notice sent %d times, want once (the kettle left is R1's, told at the restock):\n%q\n%q",
+			n, emailLog(h.summary(o)), restockNoticeBodies(t, h, o))
+	}
+}
+
+// R1 reserves l1 (told l1×2). The shop backorders l1 again, late (the reservation is
+// gone: allocated reset to 0; backorder_notice and an offer). While the offer is
+// open R2 reserves two kettles anew. Silence at the deadline is consent: the
+// customer hears of R2's reservation, though an identical notice went out for R1.
+func TestWaitNoticeAfterReservationLostAndRegained(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_r4b"
+	h.start1(promisedBy(backorderL1("r4b1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(2))), 3))
+	restocked(t, h, "r4b2", 2) // Nov 5
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after R1: %s, want allocated", l.State)
+	}
+	if n := restockNoticesSent(h, o); n != 1 {
+		t.Fatalf("R1: %d restock notices, want 1", n)
+	}
+	h.start1(promisedBy(backorderL1("r4b3", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
+	off := offerOf(t, h, o)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 0 {
+		t.Fatalf("l1 backordered again: %s, %d allocated; want awaiting_choice, 0", l.State, l.AllocatedQty)
+	}
+	restockAt(t, h, "r4b4", "2026-11-07T10:00:00Z", 2)
+	if l := lineOf(t, h, o, "l1"); l.AllocatedQty != 2 {
+		t.Fatalf("l1 after R2: %d allocated, want 2", l.AllocatedQty)
+	}
+	runDeadline(t, h, off, 4*24*time.Hour)
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait (silence)", got.Choice)
+	}
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 after consent: %s, want allocated", l.State)
+	}
+	waitFor(t, "the confirmation", func() bool {
+		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := restockNoticesSent(h, o); n != 2 {
+		t.Errorf("restock_notice sent %d times, want 2 (R2's reservation, after the backorder_notice, was never told):\n%q",
+			n, emailLog(h.summary(o)))
+	}
+}
+
+// l1 (2 kettles, late, offered) and l2 (1 kettle) of one SKU; a restock of 3 covers
+// both, its notice batch waits on the busy low queue. The deadline decides "wait"
+// first (nothing held yet: it names nothing); the batch runs after and names l1 and
+// l2: the customer hears of l1's kettles once.
+func TestBatchAfterDeadlineNamesLineOnce(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	h.start()
+	const o = "ord_r4c"
+	h.start1(sameSKU(promisedBy(orderEvent("r4c1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
+			day(70), day(10))), 60)))
+	off := offerOf(t, h, o)
+	restockAt(t, h, "r4c2", "2026-11-05T10:00:00Z", 3)
+	hb.mu.Lock()
+	held := slices.Clone(hb.held)
+	hb.mu.Unlock()
+	if len(held) != 1 {
+		t.Fatalf("%d batches held, want 1", len(held))
+	}
+	runDeadline(t, h, off, 61*24*time.Hour)
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait", got.Choice)
+	}
+	if err := h.worker.HandleRestockBatch(context.Background(), held[0]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	n := 0
+	for _, b := range restockNoticeBodies(t, h, o) {
+		n += strings.Count(b, "Blue Kettle (Qty 2")
+	}
+	if n != 1 {
+		t.Errorf("l1's kettles named in %d restock notices, want 1:\n%q\n%q", n, h.summary(o), restockNoticeBodies(t, h, o))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -99,25 +100,36 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		if err != nil {
 			return nil, err
 		}
-		if d, ok := o.restockNews(bp.SKU); ok {
-			news, ds = append(news, o), append(ds, d)
+		told, held := o.restockLines(bp.SKU)
+		if len(told) > 0 {
+			news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: told})
+		}
+		if len(held) > 0 {
+			news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: held, hold: heldForOffer})
 		}
 	}
 	if len(news) == 0 {
 		return p, nil
 	}
-	if p.pre, err = w.prefetch(ctx, news, templates.KindRestockNotice); err != nil {
+	orders := slices.CompactFunc(slices.Clone(news), func(a, b *orderState) bool { return a == b })
+	if p.pre, err = w.prefetch(ctx, orders, templates.KindRestockNotice); err != nil {
 		return nil, err
 	}
 	for i, o := range news {
-		if err := w.decideNotifications(ctx, p, o, ds[i], base); err != nil {
+		b := base
+		if ds[i].hold != "" {
+			b += ":held"
+		}
+		if err := w.decideNotifications(ctx, p, o, ds[i], b); err != nil {
 			return nil, err
 		}
 		// The batch decides from the order and changes nothing on it (the allocation
 		// did, before): the commit checks its version, so a concurrent event that
 		// ships or cancels it wins and the batch re-decides, without rewriting 500
 		// orders and their lines.
-		p.commit.Checked = append(p.commit.Checked, o.rec)
+		if i == 0 || news[i-1] != o {
+			p.commit.Checked = append(p.commit.Checked, o.rec)
+		}
 	}
 	return p, nil
 }
@@ -125,15 +137,27 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 // restockKey is the DedupKey base of a restock's notices.
 func restockKey(source, id string) string { return "restock:" + event.Key(source, id) }
 
+// heldForOffer is why a restock_notice about lines awaiting the customer's choice is
+// held: the offer may still end in a cancellation, and "reserved, ships soon" then
+// "canceled" would mislead. The held record tells waitDecided to send it when the
+// offer is decided "wait".
+const heldForOffer = "held: a delay-option offer is open; told if the customer waits"
+
 // restockNews is the restock_notice of an order whose backordered lines of sku are
-// all covered now, with those lines. A line awaiting the customer's choice gets its
-// units reserved but is not named while the offer is open (the offer may still end
-// in a cancellation): it is news when the offer is decided "wait" (waitDecided).
+// all covered now, naming its allocated lines of sku.
 func (o *orderState) restockNews(sku string) (decision, bool) {
+	told, _ := o.restockLines(sku)
+	return decision{kind: templates.KindRestockNotice, lines: told}, len(told) > 0
+}
+
+// restockLines returns, when the order is open and all its backordered lines of sku
+// are covered now, its allocated lines of sku (told) and those awaiting the
+// customer's choice (held: their units are reserved, but they are not named while
+// the offer is open).
+func (o *orderState) restockLines(sku string) (told, held []templates.Line) {
 	if o.rec.State != store.OrderOpen {
-		return decision{}, false
+		return nil, nil
 	}
-	var lines []templates.Line
 	for _, l := range o.rec.Lines {
 		if l.SKU != sku || owed(&l) == 0 {
 			continue
@@ -141,13 +165,16 @@ func (o *orderState) restockNews(sku string) (decision, bool) {
 		switch l.State {
 		case store.LineBackordered, store.LineAwaiting:
 			if l.AllocatedQty < owed(&l) {
-				return decision{}, false // not all of it yet
+				return nil, nil // not all of it yet
+			}
+			if l.State == store.LineAwaiting {
+				held = append(held, o.viewLine(l.LineID, owed(&l), nil, nil))
 			}
 		case store.LineAllocated:
-			lines = append(lines, o.viewLine(l.LineID, owed(&l), nil, nil))
+			told = append(told, o.viewLine(l.LineID, owed(&l), nil, nil))
 		}
 	}
-	return decision{kind: templates.KindRestockNotice, lines: lines}, len(lines) > 0
+	return told, held
 }
 
 // stateOf rebuilds the orderState of a stored order from its snapshot.
