@@ -174,12 +174,13 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
 // final at the deadline (waitingState): a line restocks covered while the offer was
 // open becomes allocated, and the customer now hears it is reserved — a
-// restock_notice naming those lines — when a restock held that notice back while
-// this offer was open (a restock_notice suppressed as heldForOffer, created since the
-// offer), or held it back by the daily cap (the customer never heard of it; the cap
-// applies to this one again). A line reserved before its offer, whose customer was
-// told then, is not named again; nor one whose restock's batch has not run yet: the
-// batch, finding it allocated, names it.
+// restock_notice naming those lines of a SKU — when a restock held that SKU's notice
+// back while this offer was open (a restock_notice suppressed as heldForOffer under
+// heldKey, created since the offer), or the daily cap held back the order's latest
+// restock_notice (the customer never got it; the cap applies to this one again). A
+// line reserved before its offer, whose customer was told then, is not named again;
+// nor one whose restock's batch has not run yet: the batch, finding it allocated,
+// names it.
 func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
 	var back []*store.OrderLine
 	var skus []string
@@ -201,13 +202,24 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 	if err != nil {
 		return fmt.Errorf("restock notices of %s: %w", o.rec.ID, err)
 	}
-	if !slices.ContainsFunc(ns, func(n store.Notification) bool {
-		return n.Status == store.NotificationSuppressed &&
-			(n.Reason == heldForOffer && !n.CreatedAt.Before(off.CreatedAt) || strings.HasPrefix(n.Reason, "capped:"))
-	}) {
-		return nil
+	var cappedAt, toldAt time.Time
+	for _, n := range ns {
+		switch {
+		case n.Status == store.NotificationSuppressed && strings.HasPrefix(n.Reason, "capped:"):
+			cappedAt = later(cappedAt, n.CreatedAt)
+		case n.Status == store.NotificationPending || n.Status == store.NotificationSent || n.Status == store.NotificationDelivered:
+			toldAt = later(toldAt, n.CreatedAt)
+		}
 	}
+	capped := cappedAt.After(toldAt)
 	for _, sku := range skus {
+		held := slices.ContainsFunc(ns, func(n store.Notification) bool {
+			return n.Status == store.NotificationSuppressed && n.Reason == heldForOffer && !n.CreatedAt.Before(off.CreatedAt) &&
+				strings.Contains(n.DedupKey, heldKey("", sku)+"|"+o.rec.ID+"|")
+		})
+		if !held && !capped {
+			continue
+		}
 		if _, ok := o.restockNews(sku); !ok {
 			continue // other lines of the SKU still wait for stock
 		}
@@ -222,6 +234,14 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 		}
 	}
 	return nil
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // deadlineSlack is how early a deadline or reminder task may run and still act:

@@ -1,7 +1,7 @@
 package jobs_test
 
-// Reservation notices and crossed parcels: cases reviews of 3480233 and 3ed28dc
-// found, each failing there.
+// Reservation notices and crossed parcels: cases reviews of 3480233, 3ed28dc and
+// cb1a596 found, each failing there.
 
 import (
 	"context"
@@ -350,5 +350,119 @@ func TestBatchAfterDeadlineNamesLineOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("l1's kettles named in %d restock notices, want 1:\n%q\n%q", n, h.summary(o), restockNoticeBodies(t, h, o))
+	}
+}
+
+// namedIn counts the restock_notice emails of order that went out (or will) naming want.
+func namedIn(t *testing.T, h *harness, o, want string) int {
+	t.Helper()
+	n := 0
+	for _, b := range restockNoticeBodies(t, h, o) {
+		n += strings.Count(b, want)
+	}
+	return n
+}
+
+// Two SKUs. The mug (l2) is reserved before any offer and the customer is told. Both
+// lines then go late: one offer over l1 and l2. A kettle restock during the offer is
+// held (l1). At "wait" the customer hears of the kettles only: the mug was told.
+func TestWaitNoticeNamesOnlyHeldSKU(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_r5a"
+	h.start1(promisedBy(orderEvent("r5a1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
+			day(10), day(10))), 60))
+	h.step(ev("r5a2", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"MUG","quantity":1}`))
+	waitFor(t, "the mug's notice", func() bool { return namedIn(t, h, o, "Mug (Qty 1") == 1 })
+	h.start1(promisedBy(orderEvent("r5a3", "order.eta_changed", "2026-11-04T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"changes":[{"line_id":"l1","previous_eta":null,"eta":%q},{"line_id":"l2","previous_eta":null,"eta":%q}]`,
+			day(70), day(70))), 60))
+	off := offerOf(t, h, o)
+	if !slices.Equal(off.LineIDs, []string{"l1", "l2"}) {
+		t.Fatalf("offer over %q, want l1 l2", off.LineIDs)
+	}
+	restockAt(t, h, "r5a4", "2026-11-05T10:00:00Z", 2) // held: l1 awaits the choice
+	runDeadline(t, h, off, 61*24*time.Hour)            // silence: consent
+	if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+		t.Fatalf("the kettles were never announced: %q", h.summary(o))
+	}
+	if n := namedIn(t, h, o, "Mug (Qty 1"); n != 1 {
+		t.Errorf("the mug's reservation, told before the offer, named in %d notices, want 1:\n%q", n, h.summary(o))
+	}
+}
+
+// Two SKUs in one offer, both restocked while it is open; the mug's batch runs (held),
+// the kettle's waits on the low queue. At "wait" the customer hears of the mug; the
+// kettle's batch, running after, names the kettle: each once.
+func TestWaitNoticeLeavesUnbatchedSKU(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	h.start()
+	const o = "ord_r5c"
+	h.start1(promisedBy(orderEvent("r5c1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
+			day(70), day(70))), 60))
+	off := offerOf(t, h, o)
+	if !slices.Equal(off.LineIDs, []string{"l1", "l2"}) {
+		t.Fatalf("offer over %q, want l1 l2", off.LineIDs)
+	}
+	restockAt(t, h, "r5c2", "2026-11-04T10:00:00Z", 2)
+	h.step(ev("r5c3", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"MUG","quantity":1}`))
+	hb.mu.Lock()
+	held := slices.Clone(hb.held)
+	hb.mu.Unlock()
+	if len(held) != 2 {
+		t.Fatalf("%d batches held, want 2", len(held))
+	}
+	if err := h.worker.HandleRestockBatch(context.Background(), held[1]); err != nil { // the mug's
+		t.Fatal(err)
+	}
+	runDeadline(t, h, off, 61*24*time.Hour)
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait", got.Choice)
+	}
+	if err := h.worker.HandleRestockBatch(context.Background(), held[0]); err != nil { // the kettle's, late
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+		t.Errorf("the kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
+	}
+}
+
+// A capped restock_notice (never received) is told at the first "wait" decision, as
+// intended. The customer later waits on a renewed offer: the reservation is not
+// announced a second time.
+func TestCappedNoticeToldOnceAcrossOffers(t *testing.T) {
+	h := newHarness(t, strings.Replace(hourToAnswer, "max_updates_per_day: 100", "max_updates_per_day: 1", 1))
+	h.start()
+	const o = "ord_r5b"
+	h.start1(promisedBy(backorderL1("r5b1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(2))), 3))
+	restocked(t, h, "r5b2", 2)
+	if got := restockNoticeBodies(t, h, o); len(got) != 0 {
+		t.Fatalf("restock_notice not capped: %q", h.summary(o))
+	}
+	h.start1(promisedBy(etaChange("r5b3", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
+	off := offerOf(t, h, o)
+	runDeadline(t, h, off, 4*24*time.Hour)
+	waitFor(t, "the first notice", func() bool { return restockNoticesSent(h, o) == 1 })
+	// A later date than the one agreed to: renewed offer; the customer answers wait.
+	h.start1(promisedBy(etaChange("r5b4", "2026-11-08T10:00:00Z", o, fmt.Sprintf("%q", day(20))), 3))
+	renewed := newOfferOver(t, h, o, off.ID, "l1")
+	if _, _, err := h.worker.Choose(context.Background(), renewed.ID, "wait", "web"); err != nil {
+		t.Fatal(err)
+	}
+	runDeadline(t, h, renewed, 40*24*time.Hour)
+	if got := offerOf(t, h, o); got.State != store.OfferDecided || got.Choice != "wait" {
+		t.Fatalf("renewed offer %s %q, want decided wait", got.State, got.Choice)
+	}
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
+		t.Fatalf("l1 %s, want allocated", l.State)
+	}
+	time.Sleep(time.Second)
+	if n := restockNoticesSent(h, o); n != 1 {
+		t.Errorf("restock_notice sent %d times for one reservation, want 1:\n%q", n, h.summary(o))
 	}
 }

@@ -118,7 +118,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	for i, o := range news {
 		b := base
 		if ds[i].hold != "" {
-			b += ":held"
+			b = heldKey(base, bp.SKU)
 		}
 		if err := w.decideNotifications(ctx, p, o, ds[i], b); err != nil {
 			return nil, err
@@ -142,6 +142,10 @@ func restockKey(source, id string) string { return "restock:" + event.Key(source
 // "canceled" would mislead. The held record tells waitDecided to send it when the
 // offer is decided "wait".
 const heldForOffer = "held: a delay-option offer is open; told if the customer waits"
+
+// heldKey is the DedupKey base of the restock_notice a restock (base) holds back for
+// lines of sku awaiting a choice: waitDecided finds it by the SKU.
+func heldKey(base, sku string) string { return base + ":held:" + sku }
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are
 // all covered now, naming its allocated lines of sku.
