@@ -176,7 +176,7 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // open becomes allocated, and the customer now hears it is reserved — a
 // restock_notice naming those lines of a SKU — when a restock held that SKU's notice
 // back while this offer was open (a restock_notice suppressed as heldForOffer under
-// heldKey, created since the offer), or the daily cap held back the order's latest
+// heldKey, with this offer's id), or the daily cap held back the order's latest
 // restock_notice (the customer never got it; the cap applies to this one again). A
 // line reserved before its offer, whose customer was told then, is not named again;
 // nor one whose restock's batch has not run yet: the batch, finding it allocated,
@@ -202,20 +202,28 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 	if err != nil {
 		return fmt.Errorf("restock notices of %s: %w", o.rec.ID, err)
 	}
-	var cappedAt, toldAt time.Time
+	cappedAt, toldAt := map[string]time.Time{}, map[string]time.Time{} // by SKU
 	for _, n := range ns {
-		switch {
-		case n.Status == store.NotificationSuppressed && strings.HasPrefix(n.Reason, "capped:"):
-			cappedAt = later(cappedAt, n.CreatedAt)
-		case n.Status == store.NotificationPending || n.Status == store.NotificationSent || n.Status == store.NotificationDelivered:
-			toldAt = later(toldAt, n.CreatedAt)
+		capped := n.Status == store.NotificationSuppressed && strings.HasPrefix(n.Reason, "capped:")
+		told := n.Status == store.NotificationPending || n.Status == store.NotificationSent || n.Status == store.NotificationDelivered
+		if !capped && !told {
+			continue
+		}
+		sku, err := w.noticeSKU(ctx, &n)
+		if err != nil {
+			return err
+		}
+		if capped {
+			cappedAt[sku] = later(cappedAt[sku], n.CreatedAt)
+		} else {
+			toldAt[sku] = later(toldAt[sku], n.CreatedAt)
 		}
 	}
-	capped := cappedAt.After(toldAt)
 	for _, sku := range skus {
+		capped := cappedAt[sku].After(toldAt[sku])
 		held := slices.ContainsFunc(ns, func(n store.Notification) bool {
-			return n.Status == store.NotificationSuppressed && n.Reason == heldForOffer && !n.CreatedAt.Before(off.CreatedAt) &&
-				strings.Contains(n.DedupKey, heldKey("", sku)+"|"+o.rec.ID+"|")
+			return n.Status == store.NotificationSuppressed && n.Reason == heldForOffer &&
+				strings.Contains(n.DedupKey, heldKey("", sku, off.ID)+"|"+o.rec.ID+"|")
 		})
 		if !held && !capped {
 			continue
@@ -234,6 +242,46 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 		}
 	}
 	return nil
+}
+
+// noticeSKU returns the SKU a restock_notice was about: the one its DedupKey names (a
+// held notice, or one decided at a "wait"), else that of the restock event its key
+// names ("" when none is on record).
+func (w *Worker) noticeSKU(ctx context.Context, n *store.Notification) (string, error) {
+	base, _, _ := strings.Cut(n.DedupKey, "|")
+	if _, after, ok := strings.Cut(base, ":reserved:"); ok {
+		return after, nil
+	}
+	base, _, held := strings.Cut(base, ":held:")
+	if held {
+		_, after, _ := strings.Cut(n.DedupKey, ":held:")
+		sku, _, _ := strings.Cut(after, "|")
+		if i := strings.LastIndex(sku, ":"); i >= 0 {
+			sku = sku[:i] // the offer id follows
+		}
+		return sku, nil
+	}
+	key, ok := strings.CutPrefix(base, "restock:")
+	if !ok {
+		return "", nil
+	}
+	source, id, _ := strings.Cut(key, " ")
+	rec, err := w.Store.GetEvent(ctx, source, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("restock %s: %w", key, err)
+	}
+	var payload struct {
+		Data struct {
+			SKU string `json:"sku"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Payload, &payload); err != nil {
+		return "", nil
+	}
+	return payload.Data.SKU, nil
 }
 
 // later returns the later of a and b.

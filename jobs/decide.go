@@ -25,9 +25,10 @@ type decision struct {
 	// except are lines an eta_update leaves out: the delay-option offer decided with it
 	// states their new dates (CONTRACT.md §4).
 	except []string
-	// dedupBase, when set, replaces the event's key in the messages' DedupKey: a
-	// crossed parcel's restock_notice shares the key of the batches of the restock
-	// that made the reservation (reservationKey), so the order hears of it once.
+	// dedupBase, when set, replaces the event's (or batch's) key in the messages'
+	// DedupKey: a crossed parcel's restock_notice shares the key of the batches of
+	// the restock that made the reservation (reservationKey), so the order hears of it
+	// once; a held one carries its SKU and offer (heldKey).
 	dedupBase string
 	// hold, when set, records the messages as suppressed with this reason
 	// (heldForOffer).

@@ -1,7 +1,8 @@
 package jobs_test
 
-// Reservation notices and crossed parcels: cases reviews of 3480233, 3ed28dc and
-// cb1a596 found, each failing there.
+// Reservation notices and crossed parcels: cases reviews of 3480233, 3ed28dc,
+// cb1a596 and 670481e found (each failing there, but TestBatchRetryAfterWaitTellsOnce,
+// which guards a case that held).
 
 import (
 	"context"
@@ -464,5 +465,110 @@ func TestCappedNoticeToldOnceAcrossOffers(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := restockNoticesSent(h, o); n != 1 {
 		t.Errorf("restock_notice sent %d times for one reservation, want 1:\n%q", n, h.summary(o))
+	}
+}
+
+// l1 (kettles) reserved and told. The mug's restock_notice is then capped (the
+// customer never heard of the mug). l1's date slips: offer over l1; silence is
+// consent. The capped notice is about the mug: the kettles, told before the offer,
+// are not named again.
+func TestCappedOtherSKUNamesNoToldSKU(t *testing.T) {
+	h := newHarness(t, strings.Replace(hourToAnswer, "max_updates_per_day: 100", "max_updates_per_day: 2", 1))
+	h.start()
+	const o = "ord_rv1"
+	h.start1(promisedBy(orderEvent("rv1a", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
+			day(2), day(2))), 3))
+	restocked(t, h, "rv1b", 2)
+	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+		t.Fatalf("kettle notice: %d, want 1: %q", n, h.summary(o))
+	}
+	h.step(ev("rv1c", "inventory.restocked", "2026-11-05T11:00:00Z", "", `{"brand":"acme","sku":"MUG","quantity":1}`))
+	waitFor(t, "the mug's capped notice", func() bool {
+		for _, s := range h.summary(o) {
+			if strings.HasPrefix(s, "restock_notice email suppressed (capped") {
+				return true
+			}
+		}
+		return false
+	})
+	h.start1(promisedBy(etaChange("rv1d", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
+	off := offerOf(t, h, o)
+	if !slices.Equal(off.LineIDs, []string{"l1"}) {
+		t.Fatalf("offer over %q, want l1", off.LineIDs)
+	}
+	runDeadline(t, h, off, 4*24*time.Hour)
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait", got.Choice)
+	}
+	waitFor(t, "the confirmation", func() bool {
+		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+		t.Errorf("kettles (told before the offer) named in %d notices, want 1:\n%q", n, h.summary(o))
+	}
+}
+
+// The restock batch runs on a worker whose clock is 5 s behind the one that opened
+// the offer (a restock right after the offer): the held record is found by the
+// offer's id, not by clocks, and at "wait" the kettles are announced.
+func TestHeldNoticeWorkersClocksApart(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	h.start()
+	const o = "ord_rv2"
+	h.start1(promisedBy(backorderL1("rv2a", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(70))), 60))
+	off := offerOf(t, h, o)
+	restockAt(t, h, "rv2b", "2026-11-04T10:00:00Z", 2)
+	hb.mu.Lock()
+	held := slices.Clone(hb.held)
+	hb.mu.Unlock()
+	if len(held) != 1 {
+		t.Fatalf("%d batches held, want 1", len(held))
+	}
+	h.skew.Store(int64(-5 * time.Second)) // the batch's worker
+	if err := h.worker.HandleRestockBatch(context.Background(), held[0]); err != nil {
+		t.Fatal(err)
+	}
+	h.skew.Store(0)
+	runDeadline(t, h, off, 61*24*time.Hour)
+	if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+		t.Errorf("the kettles, held during the offer, never announced:\n%q", h.summary(o))
+	}
+}
+
+// The batch commits its held record, then fails after the commit (enqueueing a send)
+// and asynq runs it again — after the deadline decided "wait" and waitDecided told
+// the kettles. The rerun finds l1 allocated: the customer is still told once.
+func TestBatchRetryAfterWaitTellsOnce(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	h.start()
+	const o = "ord_rv3"
+	h.start1(promisedBy(backorderL1("rv3a", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(70))), 60))
+	off := offerOf(t, h, o)
+	restockAt(t, h, "rv3b", "2026-11-04T10:00:00Z", 2)
+	hb.mu.Lock()
+	held := slices.Clone(hb.held)
+	hb.mu.Unlock()
+	if len(held) != 1 {
+		t.Fatalf("%d batches held, want 1", len(held))
+	}
+	if err := h.worker.HandleRestockBatch(context.Background(), held[0]); err != nil {
+		t.Fatal(err)
+	}
+	runDeadline(t, h, off, 61*24*time.Hour)
+	if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+		t.Fatalf("never announced: %q", h.summary(o))
+	}
+	if err := h.worker.HandleRestockBatch(context.Background(), held[0]); err != nil { // the retry
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+		t.Errorf("kettles named in %d notices, want 1:\n%q", n, h.summary(o))
 	}
 }

@@ -105,7 +105,14 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: told})
 		}
 		if len(held) > 0 {
-			news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: held, hold: heldForOffer})
+			off, err := w.openOffer(ctx, o.rec.ID)
+			if err != nil {
+				return nil, err
+			}
+			if off != nil { // (an awaiting line has one; a substitute answer's lines are not held)
+				news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: held,
+					hold: heldForOffer, dedupBase: heldKey(base, bp.SKU, off.ID)})
+			}
 		}
 	}
 	if len(news) == 0 {
@@ -117,8 +124,8 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	}
 	for i, o := range news {
 		b := base
-		if ds[i].hold != "" {
-			b = heldKey(base, bp.SKU)
+		if ds[i].dedupBase != "" {
+			b = ds[i].dedupBase
 		}
 		if err := w.decideNotifications(ctx, p, o, ds[i], b); err != nil {
 			return nil, err
@@ -144,8 +151,9 @@ func restockKey(source, id string) string { return "restock:" + event.Key(source
 const heldForOffer = "held: a delay-option offer is open; told if the customer waits"
 
 // heldKey is the DedupKey base of the restock_notice a restock (base) holds back for
-// lines of sku awaiting a choice: waitDecided finds it by the SKU.
-func heldKey(base, sku string) string { return base + ":held:" + sku }
+// lines of sku awaiting the customer's choice on offer: waitDecided finds it by the
+// SKU and the offer (no clocks compared).
+func heldKey(base, sku, offer string) string { return base + ":held:" + sku + ":" + offer }
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are
 // all covered now, naming its allocated lines of sku.
