@@ -176,8 +176,9 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // open becomes allocated, and the customer now hears it is reserved — a
 // restock_notice naming those lines of a SKU — when a restock held that SKU's notice
 // back while this offer was open (a restock_notice suppressed as heldForOffer under
-// heldKey, with this offer's id), or the daily cap held back the order's latest
-// restock_notice (the customer never got it; the cap applies to this one again). A
+// heldKey, with this offer's id), or the daily cap held back the latest
+// restock_notice about that SKU (the customer never got it; the cap applies to this
+// one again). A
 // line reserved before its offer, whose customer was told then, is not named again;
 // nor one whose restock's batch has not run yet: the batch, finding it allocated,
 // names it.
@@ -245,27 +246,20 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 }
 
 // noticeSKU returns the SKU a restock_notice was about: the one its DedupKey names (a
-// held notice, or one decided at a "wait"), else that of the restock event its key
-// names ("" when none is on record).
+// notice decided at a "wait"), else that of the restock event its key names ("" when
+// none is on record). The key's base is the DedupKey less its known suffix
+// (|order|kind|channel), so ids and SKUs may hold any character.
 func (w *Worker) noticeSKU(ctx context.Context, n *store.Notification) (string, error) {
-	base, _, _ := strings.Cut(n.DedupKey, "|")
-	if _, after, ok := strings.Cut(base, ":reserved:"); ok {
-		return after, nil
-	}
-	base, _, held := strings.Cut(base, ":held:")
-	if held {
-		_, after, _ := strings.Cut(n.DedupKey, ":held:")
-		sku, _, _ := strings.Cut(after, "|")
-		if i := strings.LastIndex(sku, ":"); i >= 0 {
-			sku = sku[:i] // the offer id follows
-		}
+	base := strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
+	if rest, ok := strings.CutPrefix(base, "deadline:"); ok {
+		_, sku, _ := strings.Cut(rest, ":reserved:")
 		return sku, nil
 	}
 	key, ok := strings.CutPrefix(base, "restock:")
 	if !ok {
 		return "", nil
 	}
-	source, id, _ := strings.Cut(key, " ")
+	source, id, _ := strings.Cut(key, " ") // a source has no space (event.validSource)
 	rec, err := w.Store.GetEvent(ctx, source, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil

@@ -1,14 +1,15 @@
 package jobs_test
 
 // Reservation notices and crossed parcels: cases reviews of 3480233, 3ed28dc,
-// cb1a596 and 670481e found (each failing there, but TestBatchRetryAfterWaitTellsOnce,
-// which guards a case that held).
+// cb1a596, 670481e and 278baa2 found (each failing there, but
+// TestBatchRetryAfterWaitTellsOnce, which guards a case that held).
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -570,5 +571,84 @@ func TestBatchRetryAfterWaitTellsOnce(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
 		t.Errorf("kettles named in %d notices, want 1:\n%q", n, h.summary(o))
+	}
+}
+
+// A restock whose CloudEvents id holds "|" (any non-empty string is a valid id)
+// reserves the kettles; its restock_notice is capped, so the customer never heard.
+// The date slips, silence is consent: at "wait" the capped notice applies again and
+// the kettles are announced, as for a plain id (noticeSKU takes the DedupKey's base
+// whole, not up to the first "|").
+func TestCappedNoticeEventIDWithPipe(t *testing.T) {
+	for _, id := range []string{"r5x2", "r5x|2", "r5x:reserved:2"} {
+		t.Run(id, func(t *testing.T) {
+			h := newHarness(t, strings.Replace(hourToAnswer, "max_updates_per_day: 100", "max_updates_per_day: 1", 1))
+			h.start()
+			o := "ord_r5x" + fmt.Sprint(len(id))
+			h.start1(promisedBy(backorderL1("r5x1"+id, "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(2))), 3))
+			restocked(t, h, id, 2)
+			if got := restockNoticeBodies(t, h, o); len(got) != 0 {
+				t.Fatalf("restock_notice not capped: %q", h.summary(o))
+			}
+			h.start1(promisedBy(etaChange("r5x3"+id, "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
+			off := offerOf(t, h, o)
+			runDeadline(t, h, off, 4*24*time.Hour)
+			if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+				t.Errorf("restock id %q: capped kettle notice never told at wait:\n%q", id, h.summary(o))
+			}
+		})
+	}
+}
+
+// offersHook runs hook once, at the first OffersOf after it is armed.
+type offersHook struct {
+	jobs.Store
+	mu   sync.Mutex
+	hook func()
+}
+
+func (s *offersHook) OffersOf(ctx context.Context, orderID string) ([]store.Offer, error) {
+	s.mu.Lock()
+	f := s.hook
+	s.hook = nil
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return s.Store.OffersOf(ctx, orderID)
+}
+
+// The restock batch reads the order (l1 awaiting, covered), then the deadline decides
+// "wait" before the batch's openOffer read: no held record exists yet, so waitDecided
+// leaves the kettles to the batch; the batch, finding no open offer, still checks
+// the order's version, loses the compare-and-set, reads it again and names them.
+func TestBatchOfferDecidedBetweenReads(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	oh := &offersHook{}
+	h.store = func(s jobs.Store) jobs.Store { oh.Store = s; return oh }
+	h.start()
+	const o = "ord_rv7"
+	h.start1(promisedBy(backorderL1("rv7a", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(70))), 60))
+	off := offerOf(t, h, o)
+	restockAt(t, h, "rv7b", "2026-11-04T10:00:00Z", 2)
+	hb.mu.Lock()
+	held := slices.Clone(hb.held)
+	hb.mu.Unlock()
+	if len(held) != 1 {
+		t.Fatalf("%d batches held, want 1", len(held))
+	}
+	oh.mu.Lock()
+	oh.hook = func() { runDeadline(t, h, off, 61*24*time.Hour) }
+	oh.mu.Unlock()
+	if err := h.worker.HandleRestockBatch(context.Background(), held[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := offerOf(t, h, o); got.Choice != "wait" {
+		t.Fatalf("offer decided %q, want wait", got.Choice)
+	}
+	if !toldOfReservation(t, h, o, "Blue Kettle (Qty 2") {
+		t.Errorf("kettles reserved, offer decided wait, never announced:\n%q", h.summary(o))
 	}
 }

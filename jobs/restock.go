@@ -112,6 +112,10 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			if off != nil { // (an awaiting line has one; a substitute answer's lines are not held)
 				news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: held,
 					hold: heldForOffer, dedupBase: heldKey(base, bp.SKU, off.ID)})
+			} else {
+				// The offer was decided since the order was read: the commit's
+				// compare-and-set makes the batch read it again and name the line.
+				p.commit.Checked = append(p.commit.Checked, o.rec)
 			}
 		}
 	}
