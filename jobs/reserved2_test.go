@@ -73,14 +73,21 @@ func TestWaitNoticeOtherLineSameRestock(t *testing.T) {
 	}
 }
 
-// toldOfReservation waits until the offer's confirmation went out and a moment more,
-// and reports whether a restock_notice of order that went out names want.
-func toldOfReservation(t *testing.T, h *harness, order, want string) bool {
+// waitConfirmed waits until order's choice_confirmation went out, and half a second
+// more for whatever the same decision queued after it.
+func waitConfirmed(t *testing.T, h *harness, order string) {
 	t.Helper()
 	waitFor(t, "the confirmation", func() bool {
 		return slices.Contains(emailLog(h.summary(order)), "choice_confirmation email sent")
 	})
 	time.Sleep(500 * time.Millisecond)
+}
+
+// toldOfReservation waits until the offer's confirmation went out and a moment more,
+// and reports whether a restock_notice of order that went out names want.
+func toldOfReservation(t *testing.T, h *harness, order, want string) bool {
+	t.Helper()
+	waitConfirmed(t, h, order)
 	for _, b := range restockNoticeBodies(t, h, order) {
 		if strings.Contains(b, want) {
 			return true
@@ -135,10 +142,7 @@ func TestWaitNoticeAfterCappedNotice(t *testing.T) {
 	if got := offerOf(t, h, o); got.Choice != "wait" {
 		t.Fatalf("offer decided %q, want wait (silence)", got.Choice)
 	}
-	waitFor(t, "the confirmation", func() bool {
-		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
-	})
-	time.Sleep(500 * time.Millisecond)
+	waitConfirmed(t, h, o)
 	if got := restockNoticeBodies(t, h, o); len(got) != 1 {
 		t.Errorf("restock_notice sent %d times after consent, want once (never told before):\n%q", len(got), h.summary(o))
 	}
@@ -265,10 +269,7 @@ func TestWaitNoticeAfterPartialShipmentToldOnce(t *testing.T) {
 	if got := offerOf(t, h, o); got.Choice != "wait" {
 		t.Fatalf("offer decided %q, want wait (silence)", got.Choice)
 	}
-	waitFor(t, "the confirmation", func() bool {
-		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
-	})
-	time.Sleep(500 * time.Millisecond)
+	waitConfirmed(t, h, o)
 	if n := restockNoticesSent(h, o); n != 1 {
 		t.Errorf("restock_notice sent %d times, want once (the kettle left is R1's, told at the restock):\n%q\n%q",
 			n, emailLog(h.summary(o)), restockNoticeBodies(t, h, o))
@@ -307,10 +308,7 @@ func TestWaitNoticeAfterReservationLostAndRegained(t *testing.T) {
 	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
 		t.Fatalf("l1 after consent: %s, want allocated", l.State)
 	}
-	waitFor(t, "the confirmation", func() bool {
-		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
-	})
-	time.Sleep(500 * time.Millisecond)
+	waitConfirmed(t, h, o)
 	if n := restockNoticesSent(h, o); n != 2 {
 		t.Errorf("restock_notice sent %d times, want 2 (R2's reservation, after the backorder_notice, was never told):\n%q",
 			n, emailLog(h.summary(o)))
@@ -502,10 +500,7 @@ func TestCappedOtherSKUNamesNoToldSKU(t *testing.T) {
 	if got := offerOf(t, h, o); got.Choice != "wait" {
 		t.Fatalf("offer decided %q, want wait", got.Choice)
 	}
-	waitFor(t, "the confirmation", func() bool {
-		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
-	})
-	time.Sleep(500 * time.Millisecond)
+	waitConfirmed(t, h, o)
 	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
 		t.Errorf("kettles (told before the offer) named in %d notices, want 1:\n%q", n, h.summary(o))
 	}

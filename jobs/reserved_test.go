@@ -40,17 +40,8 @@ func TestReservedLineOfferedToldOnce(t *testing.T) {
 	if got := offerOf(t, h, o); got.Choice != "wait" {
 		t.Fatalf("offer decided %q, want wait (silence)", got.Choice)
 	}
-	waitFor(t, "the confirmation", func() bool {
-		return slices.Contains(emailLog(h.summary(o)), "choice_confirmation email sent")
-	})
-	time.Sleep(500 * time.Millisecond)
-	n := 0
-	for _, s := range emailLog(h.summary(o)) {
-		if s == "restock_notice email sent" {
-			n++
-		}
-	}
-	if n != 1 {
+	waitConfirmed(t, h, o)
+	if n := restockNoticesSent(h, o); n != 1 {
 		t.Errorf("restock_notice sent %d times, want once (the customer was told at the restock):\n%q", n, emailLog(h.summary(o)))
 	}
 }
