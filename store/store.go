@@ -163,14 +163,6 @@ func (l *OrderLine) Offered() bool {
 	return l.State != LineShipped && l.State != LineCanceled && l.Owed() > 0
 }
 
-// OpenBackorder is one order line waiting for stock of a SKU, for restock allocation.
-type OpenBackorder struct {
-	OrderID  string
-	LineID   string
-	PlacedAt time.Time
-	Missing  int // BackorderedQty - AllocatedQty
-}
-
 // OrderStore keeps orders and their lines.
 type OrderStore interface {
 	GetOrder(ctx context.Context, id string) (*Order, error)
@@ -181,9 +173,6 @@ type OrderStore interface {
 	// first save's CreatedAt. GetOrder returns Lines in the order they were saved, and
 	// Snapshot equal as JSON (Postgres stores jsonb, which does not keep bytes).
 	SaveOrder(ctx context.Context, o *Order) error
-	// OpenBackorders lists LineBackordered lines of open orders of brand still missing
-	// stock of sku, oldest PlacedAt first (ties by order id, line id).
-	OpenBackorders(ctx context.Context, brand, sku string) ([]OpenBackorder, error)
 }
 
 // Channels.

@@ -223,27 +223,3 @@ func lineRows(rows [][]any, o *store.Order) [][]any {
 	}
 	return rows
 }
-
-// OpenBackorders lists backordered lines of brand's open orders still missing stock
-// of sku, oldest order first (ties by order id, then line id).
-func (s *Store) OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error) {
-	rows, err := s.pool.Query(ctx, `SELECT o.id, l.line_id, o.placed_at,
-			`+owedQty+` - l.allocated_qty
-		FROM order_lines l JOIN orders o ON o.id = l.order_id
-		WHERE o.brand = $1 AND o.state = $2 AND l.sku = $3 AND l.state = $4
-			AND `+owedQty+` > l.allocated_qty
-		ORDER BY o.placed_at, o.id, l.line_id`,
-		brand, store.OrderOpen, sku, store.LineBackordered)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: open backorders %s/%s: %w", brand, sku, err)
-	}
-	out, err := collect(rows, func(row scanner) (*store.OpenBackorder, error) {
-		var b store.OpenBackorder
-		err := row.Scan(&b.OrderID, &b.LineID, &b.PlacedAt, &b.Missing)
-		return &b, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: open backorders %s/%s: %w", brand, sku, err)
-	}
-	return out, nil
-}

@@ -229,31 +229,3 @@ func insertLines(ctx context.Context, stmt *sql.Stmt, o *store.Order) error {
 	}
 	return nil
 }
-
-// OpenBackorders lists backordered lines of brand's open orders still missing stock
-// of sku, oldest order first (ties by order id, then line id).
-func (s *Store) OpenBackorders(ctx context.Context, brand, sku string) ([]store.OpenBackorder, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT o.id, l.line_id, o.placed_at,
-			`+owedQty+` - l.allocated_qty
-		FROM order_lines l JOIN orders o ON o.id = l.order_id
-		WHERE o.brand = ? AND o.state = ? AND l.sku = ? AND l.state = ?
-			AND `+owedQty+` > l.allocated_qty
-		ORDER BY o.placed_at, o.id, l.line_id`,
-		brand, store.OrderOpen, sku, store.LineBackordered)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open backorders %s/%s: %w", brand, sku, err)
-	}
-	defer rows.Close()
-	var out []store.OpenBackorder
-	for rows.Next() {
-		var b store.OpenBackorder
-		if err := rows.Scan(&b.OrderID, &b.LineID, timeCol{&b.PlacedAt}, &b.Missing); err != nil {
-			return nil, fmt.Errorf("sqlite: open backorders %s/%s: %w", brand, sku, err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: open backorders %s/%s: %w", brand, sku, err)
-	}
-	return out, nil
-}

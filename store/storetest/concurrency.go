@@ -105,7 +105,7 @@ func testConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
 			if err := s.SetEventStatus(ctx, "shop", "e"+id, store.EventHandled, "ok", at(time.Second)); err != nil {
 				return err
 			}
-			_, err := s.OpenBackorders(ctx, "acme", "KET")
+			_, err := s.GetOrder(ctx, id)
 			return err
 		})
 		for i, err := range errs {
@@ -113,9 +113,13 @@ func testConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
 				t.Errorf("goroutine %d: %v", i, err)
 			}
 		}
-		got, err := s.OpenBackorders(ctx, "acme", "KET")
+		ids := make([]string, goroutines)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("ord_%d", i)
+		}
+		got, err := s.GetOrders(ctx, ids)
 		if err != nil || len(got) != goroutines {
-			t.Errorf("OpenBackorders after the race = %d lines, %v; want %d", len(got), err, goroutines)
+			t.Errorf("GetOrders after the race = %d orders, %v; want %d", len(got), err, goroutines)
 		}
 	})
 }

@@ -121,57 +121,6 @@ func testReplaceOrder(open func(t *testing.T) store.Store) func(t *testing.T) {
 	}
 }
 
-func testBackorders(t *testing.T, open func(t *testing.T) store.Store) {
-	s, ctx := open(t), t.Context()
-	allocated := backordered("l1", "KET", 2, 2)
-	allocated.State = store.LineAllocated
-	closed := newOrder("ord_closed", "acme", at(-time.Hour), backordered("l1", "KET", 1, 0))
-	closed.State = store.OrderClosed
-	for _, o := range []*store.Order{
-		newOrder("ord_b", "acme", at(time.Hour), backordered("l2", "KET", 3, 1), backordered("l1", "KET", 1, 0)),
-		newOrder("ord_a", "acme", at(time.Hour), backordered("l1", "KET", 2, 0)),
-		newOrder("ord_old", "acme", t0, backordered("l1", "KET", 5, 0), backordered("l2", "MUG", 1, 0)),
-		newOrder("ord_full", "acme", at(-2*time.Hour), backordered("l1", "KET", 2, 2)),
-		newOrder("ord_alloc", "acme", at(-3*time.Hour), allocated),
-		newOrder("ord_open_line", "acme", at(-4*time.Hour), store.OrderLine{
-			LineID: "l1", SKU: "KET", Quantity: 1, State: store.LineOpen, BackorderedQty: 1, StateAt: t0}),
-		newOrder("ord_other_brand", "globex", at(-5*time.Hour), backordered("l1", "KET", 1, 0)),
-		closed,
-	} {
-		if err := s.SaveOrder(ctx, o); err != nil {
-			t.Fatalf("SaveOrder %s: %v", o.ID, err)
-		}
-	}
-	cases := []struct {
-		name, brand, sku string
-		want             []store.OpenBackorder
-	}{
-		{"oldest first, ties by order then line", "acme", "KET", []store.OpenBackorder{
-			{OrderID: "ord_old", LineID: "l1", PlacedAt: t0, Missing: 5},
-			{OrderID: "ord_a", LineID: "l1", PlacedAt: at(time.Hour), Missing: 2},
-			{OrderID: "ord_b", LineID: "l1", PlacedAt: at(time.Hour), Missing: 1},
-			{OrderID: "ord_b", LineID: "l2", PlacedAt: at(time.Hour), Missing: 2},
-		}},
-		{"other sku", "acme", "MUG", []store.OpenBackorder{
-			{OrderID: "ord_old", LineID: "l2", PlacedAt: t0, Missing: 1},
-		}},
-		{"other brand", "globex", "KET", []store.OpenBackorder{
-			{OrderID: "ord_other_brand", LineID: "l1", PlacedAt: at(-5 * time.Hour), Missing: 1},
-		}},
-		{"unknown sku", "acme", "NONE", nil},
-		{"sku is scoped by brand", "globex", "MUG", nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := s.OpenBackorders(ctx, c.brand, c.sku)
-			if err != nil {
-				t.Fatalf("OpenBackorders: %v", err)
-			}
-			assertEqual(t, "OpenBackorders", c.want, got)
-		})
-	}
-}
-
 // testGetOrders reads orders in batches: only those that exist, each once, with
 // their lines in saved order.
 func testGetOrders(open func(t *testing.T) store.Store) func(t *testing.T) {

@@ -482,8 +482,17 @@ func testAllocateSameConcurrent(t *testing.T, s store.Store) {
 		}
 		assertEqual(t, fmt.Sprint("allocations of delivery ", i), want, got[i])
 	}
-	open, err := s.OpenBackorders(ctx, "acme", "KET")
-	if err != nil || len(open) != 5 {
-		t.Errorf("OpenBackorders = %d lines, %v; want the 5 not allocated", len(open), err)
+	for _, o := range orders {
+		got, err := s.GetOrder(ctx, o.ID)
+		if err != nil {
+			t.Fatalf("GetOrder %s: %v", o.ID, err)
+		}
+		wantQty := 0
+		if o.ID < "ord_05" { // the 5 oldest
+			wantQty = 1
+		}
+		if got.Lines[0].AllocatedQty != wantQty {
+			t.Errorf("%s: allocated %d, want %d (allocated once, to the 5 oldest)", o.ID, got.Lines[0].AllocatedQty, wantQty)
+		}
 	}
 }

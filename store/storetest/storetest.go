@@ -37,7 +37,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Schema", func(t *testing.T, _ func(*testing.T) store.Store) { testSchema(t, open) }},
 		{"Events", testEvents},
 		{"Orders", testOrders},
-		{"Backorders", testBackorders},
 		{"Notifications", testNotifications},
 		{"Delivery", testDelivery},
 		{"Suppressions", testSuppressions},
