@@ -24,8 +24,9 @@ func updateKinds() []string {
 
 // fingerprint is what the customer would notice in decision d (CONTRACT.md §6): the
 // kind, each line with its quantity and its ETA as a date in the brand's time zone,
-// the lines still pending, the parcel, and for a legal notice its offer. Two messages
-// with equal fingerprints are the same news.
+// the lines still pending, the parcel, for a legal notice its offer, and for a
+// choice_confirmation the choice. Two messages with equal fingerprints are the same
+// news.
 func fingerprint(d decision, loc *time.Location) string {
 	var parts []string
 	add := func(prefix string, lines []templates.Line) {
@@ -45,6 +46,10 @@ func fingerprint(d decision, loc *time.Location) string {
 	}
 	if d.offerID != "" {
 		parts = append(parts, "offer:"+d.offerID)
+	}
+	if d.offer != nil && d.offer.Choice != "" {
+		// A choice_confirmation's news is the choice: a switch (§8.6) is told.
+		parts = append(parts, "choice:"+d.offer.Choice)
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:16])
