@@ -174,14 +174,18 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
 // final at the deadline (waitingState): a line restocks covered while the offer was
 // open becomes allocated, and the customer now hears it is reserved — a
-// restock_notice naming those lines of a SKU — when a restock held that SKU's notice
-// back while this offer was open (a restock_notice suppressed as heldForOffer under
-// heldKey, with this offer's id), or the daily cap held back the latest
-// restock_notice about that SKU (the customer never got it; the cap applies to this
-// one again). A
-// line reserved before its offer, whose customer was told then, is not named again;
-// nor one whose restock's batch has not run yet: the batch, finding it allocated,
-// names it.
+// restock_notice naming those lines of a SKU — when:
+//   - a restock that made one of the line's reservations now held its notice back
+//     while this offer was open (a restock_notice suppressed as heldForOffer under
+//     heldKey of that restock, the SKU and this offer; a parcel that left the line
+//     covered records one too), or
+//   - the daily cap held back the latest restock_notice about that SKU (no channel
+//     of it went out; the cap applies to this one again).
+//
+// A line reserved before its offer, whose customer was told then, is not named
+// again; nor one whose current reservation's batch has not run yet, nor one that
+// gave up the reservation that was held (a substitute chosen): the batch, finding it
+// allocated, names it.
 func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
 	var back []*store.OrderLine
 	var skus []string
@@ -203,40 +207,68 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 	if err != nil {
 		return fmt.Errorf("restock notices of %s: %w", o.rec.ID, err)
 	}
-	cappedAt, toldAt := map[string]time.Time{}, map[string]time.Time{} // by SKU
+	allocs, err := w.Store.LineAllocations(ctx, o.rec.ID)
+	if err != nil {
+		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+	}
+	notices, held := map[string]*notice{}, map[string]bool{}
 	for _, n := range ns {
+		base := noticeBase(&n)
+		if n.Status == store.NotificationSuppressed && n.Reason == heldForOffer {
+			held[base] = true
+		}
 		capped := n.Status == store.NotificationSuppressed && strings.HasPrefix(n.Reason, "capped:")
 		told := n.Status == store.NotificationPending || n.Status == store.NotificationSent || n.Status == store.NotificationDelivered
 		if !capped && !told {
 			continue
 		}
-		sku, err := w.noticeSKU(ctx, &n)
+		d := notices[base]
+		if d == nil {
+			d = &notice{}
+			notices[base] = d
+		}
+		d.at, d.told, d.capped = later(d.at, n.CreatedAt), d.told || told, d.capped || capped
+	}
+	cappedAt, toldAt := map[string]time.Time{}, map[string]time.Time{} // by SKU
+	for base, d := range notices {
+		sku, err := w.noticeSKU(ctx, base)
 		if err != nil {
 			return err
 		}
-		if capped {
-			cappedAt[sku] = later(cappedAt[sku], n.CreatedAt)
+		if d.told {
+			toldAt[sku] = later(toldAt[sku], d.at)
 		} else {
-			toldAt[sku] = later(toldAt[sku], n.CreatedAt)
+			cappedAt[sku] = later(cappedAt[sku], d.at)
 		}
+	}
+	restockAt := map[string]time.Time{} // a restock's DedupKey base → its time
+	for _, a := range allocs {
+		restockAt[restockKey(a.RestockSource, a.RestockID)] = a.At
 	}
 	for _, sku := range skus {
 		capped := cappedAt[sku].After(toldAt[sku])
-		held := slices.ContainsFunc(ns, func(n store.Notification) bool {
-			return n.Status == store.NotificationSuppressed && n.Reason == heldForOffer &&
-				strings.Contains(n.DedupKey, heldKey("", sku, off.ID)+"|"+o.rec.ID+"|")
-		})
-		if !held && !capped {
+		// The times of the restocks that held a notice of sku back for this offer
+		// (a crossed parcel's is under its restock's key).
+		var heldBy []time.Time
+		for base := range held {
+			if rk, ok := strings.CutSuffix(base, heldKey("", sku, off.ID)); ok {
+				heldBy = append(heldBy, restockAt[rk])
+			}
+		}
+		d := decision{kind: templates.KindRestockNotice}
+		for _, l := range back {
+			if l.SKU != sku {
+				continue
+			}
+			if capped || heldNews(reservations(allocs, l), held, notices, heldBy, sku, off.ID) {
+				d.lines = append(d.lines, o.viewLine(l.LineID, owed(l), nil, nil))
+			}
+		}
+		if len(d.lines) == 0 {
 			continue
 		}
 		if _, ok := o.restockNews(sku); !ok {
 			continue // other lines of the SKU still wait for stock
-		}
-		d := decision{kind: templates.KindRestockNotice}
-		for _, l := range back {
-			if l.SKU == sku {
-				d.lines = append(d.lines, o.viewLine(l.LineID, owed(l), nil, nil))
-			}
 		}
 		if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
 			return err
@@ -245,12 +277,44 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 	return nil
 }
 
-// noticeSKU returns the SKU a restock_notice was about: the one its DedupKey names (a
-// notice decided at a "wait"), else that of the restock event its key names ("" when
-// none is on record). The key's base is the DedupKey less its known suffix
-// (|order|kind|channel), so ids and SKUs may hold any character.
-func (w *Worker) noticeSKU(ctx context.Context, n *store.Notification) (string, error) {
-	base := strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
+// heldNews reports whether a line whose reservations are rs (newest first) has news
+// held back for offer: the restock of its newest reservation held the SKU's notice
+// back for this offer; or that restock's notice did not reach the customer (its
+// batch waited for other lines of the SKU) and a restock since held one back. A
+// held record of a restock older than the newest reservation is of units the line
+// gave up since (a substitute chosen): the newest reservation's batch tells of it.
+func heldNews(rs []store.LineAllocation, held map[string]bool, notices map[string]*notice, heldBy []time.Time, sku, offer string) bool {
+	if len(rs) == 0 {
+		return false
+	}
+	newest := restockKey(rs[0].RestockSource, rs[0].RestockID)
+	if held[heldKey(newest, sku, offer)] {
+		return true
+	}
+	if n := notices[newest]; n != nil && n.told {
+		return false // told when it was reserved, before the offer
+	}
+	return slices.ContainsFunc(heldBy, func(at time.Time) bool { return !at.Before(rs[0].At) })
+}
+
+// notice is what one restock_notice decision (the notifications of one DedupKey
+// base, a channel each) did: the customer got it if any channel went out, and missed
+// it to the daily cap if a channel was capped and none went out.
+type notice struct {
+	at           time.Time
+	told, capped bool
+}
+
+// noticeBase is a notification's DedupKey less its known suffix (|order|kind|channel):
+// what decided it, so ids and SKUs may hold any character.
+func noticeBase(n *store.Notification) string {
+	return strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
+}
+
+// noticeSKU returns the SKU a restock_notice decided under DedupKey base was about:
+// the one the base names (a notice decided at a "wait"), else that of the restock
+// event it names ("" when none is on record).
+func (w *Worker) noticeSKU(ctx context.Context, base string) (string, error) {
 	if rest, ok := strings.CutPrefix(base, "deadline:"); ok {
 		_, sku, _ := strings.Cut(rest, ":reserved:")
 		return sku, nil

@@ -85,7 +85,12 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		if err != nil || !o.shippedAny {
 			return ds, err
 		}
-		return ds, w.closeSettledOffers(ctx, p, o)
+		offers, err := w.Store.OffersOf(ctx, o.rec.ID)
+		if err != nil {
+			return nil, fmt.Errorf("offers of %s: %w", o.rec.ID, err)
+		}
+		w.closeSettledOffers(p, o, offers)
+		return append(ds, o.coveredNews(openIn(offers))...), nil
 	case e.Shipped != nil:
 		ds := o.shipped(e.Time, e.Shipped)
 		if o.rec.State == store.OrderClosed {
@@ -216,18 +221,20 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 		}
 		return nil, nil
 	}
-	return append([]decision{{
+	return []decision{{
 		kind: templates.KindPartialShipment, lines: shipped, pending: pending,
 		shipment: viewShipment(d.Shipment),
-	}}, o.coveredNews()...), nil
+	}}, nil
 }
 
 // coveredNews is the restock_notice for the SKUs of the lines the shipment left
 // fully covered by an earlier restock's reservation (o.covered): heard of in the
 // order they happened (the parcel, then the restock), that restock's batch would
-// have sent it. It is decided under that batch's DedupKey (reservationKey), so the
-// batch, if it runs later, finds it and sends nothing more.
-func (o *orderState) coveredNews() []decision {
+// have decided it. It is decided under that batch's DedupKey (reservationKey), so the
+// batch, if it runs later, finds it and sends nothing more. Covered lines awaiting
+// the customer's choice on off, the order's open offer, are held as the batch holds
+// them (heldKey), for waitDecided.
+func (o *orderState) coveredNews(off *store.Offer) []decision {
 	var ds []decision
 	var skus []string
 	for _, id := range o.covered {
@@ -236,18 +243,30 @@ func (o *orderState) coveredNews() []decision {
 		}
 	}
 	for _, sku := range skus {
-		if d, ok := o.restockNews(sku); ok {
-			var ids []string
-			for _, id := range o.covered {
-				if l := o.lineState(id); l != nil && l.SKU == sku {
-					ids = append(ids, id)
-				}
+		var ids []string
+		for _, id := range o.covered {
+			if l := o.lineState(id); l != nil && l.SKU == sku {
+				ids = append(ids, id)
 			}
-			d.dedupBase = o.reservationKey(ids)
-			ds = append(ds, d)
+		}
+		base := o.reservationKey(ids)
+		told, held := o.restockLines(sku)
+		// Only news of a line the parcel left covered: the others were told (or held)
+		// when they were covered.
+		if names(told, ids) {
+			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: told, dedupBase: base})
+		}
+		if names(held, ids) && off != nil {
+			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: held, hold: heldForOffer,
+				dedupBase: heldKey(base, sku, off.ID)})
 		}
 	}
 	return ds
+}
+
+// names reports whether lines name any of ids.
+func names(lines []templates.Line, ids []string) bool {
+	return slices.ContainsFunc(lines, func(l templates.Line) bool { return slices.Contains(ids, l.ID) })
 }
 
 // reservationKey is the DedupKey base — "restock:" and the restock event's key, as
@@ -292,7 +311,7 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		default:
 			continue
 		}
-		owedBefore := owed(l)
+		owedBefore, wasReserved := owed(l), reserved(l)
 		l.ShippedQty += qty
 		if l.ShippedQty >= l.Quantity {
 			l.ShippedQty, l.State = l.Quantity, store.LineShipped
@@ -307,9 +326,14 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		// again, but none that is not there is promised.
 		keep := min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
 		l.AllocatedQty = min(owed(l), max(keep, l.AllocatedQty-(owedBefore-owed(l))))
-		if l.State == store.LineBackordered && reserved(l) && o.rec.State == store.OrderOpen && !o.closing {
-			l.State = store.LineAllocated // what is left is all reserved now
-			o.covered = append(o.covered, l.LineID)
+		if reserved(l) && o.rec.State == store.OrderOpen && !o.closing {
+			switch {
+			case l.State == store.LineBackordered:
+				l.State = store.LineAllocated // what is left is all reserved now
+				o.covered = append(o.covered, l.LineID)
+			case l.State == store.LineAwaiting && !wasReserved:
+				o.covered = append(o.covered, l.LineID) // held while its offer is open
+			}
 		}
 		ids = append(ids, sl.LineID)
 		lines = append(lines, o.viewLine(sl.LineID, qty, nil, nil))

@@ -83,12 +83,7 @@ func (w *Worker) openOffer(ctx context.Context, orderID string) (*store.Offer, e
 	if err != nil {
 		return nil, fmt.Errorf("offers of %s: %w", orderID, err)
 	}
-	for i := range offers {
-		if offers[i].State == store.OfferOpen {
-			return &offers[i], nil
-		}
-	}
-	return nil, nil
+	return openIn(offers), nil
 }
 
 // offerDecision opens the delay-option offer over the late lines (CONTRACT.md §8.1–3):
@@ -184,21 +179,27 @@ func (w *Worker) closeOffer(p *plan, off *store.Offer) {
 	p.dropTasks = append(append(p.dropTasks, reminderIDs(off)...), deadlineIDs(off)...)
 }
 
-// closeSettledOffers closes the order's open offers that have no line left to decide
-// — each shipped, was canceled, or had its backordered units go in parcels
-// (offerLines) — and drops their follow-ups (§8.7): the customer is not reminded of
-// them, and a line that is late, or becomes late, gets its own offer (recheckLate).
-func (w *Worker) closeSettledOffers(ctx context.Context, p *plan, o *orderState) error {
-	offers, err := w.Store.OffersOf(ctx, o.rec.ID)
-	if err != nil {
-		return fmt.Errorf("offers of %s: %w", o.rec.ID, err)
-	}
+// closeSettledOffers closes the order's open offers (of offers, its offers) that have
+// no line left to decide — each shipped, was canceled, or had its backordered units
+// go in parcels (offerLines) — and drops their follow-ups (§8.7): the customer is not
+// reminded of them, and a line that is late, or becomes late, gets its own offer
+// (recheckLate).
+func (w *Worker) closeSettledOffers(p *plan, o *orderState, offers []store.Offer) {
 	for i := range offers {
 		off := &offers[i]
 		if ls, _ := o.offerLines(off); off.State == store.OfferOpen && len(ls) == 0 {
 			w.closeOffer(p, off)
 			w.recheckLate(p, o.rec.ID, off.ID)
 			p.note("offer %s closed: its lines shipped", off.ID)
+		}
+	}
+}
+
+// openIn returns the open offer among offers, nil if none.
+func openIn(offers []store.Offer) *store.Offer {
+	for i := range offers {
+		if offers[i].State == store.OfferOpen {
+			return &offers[i]
 		}
 	}
 	return nil

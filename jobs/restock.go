@@ -114,8 +114,11 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 					hold: heldForOffer, dedupBase: heldKey(base, bp.SKU, off.ID)})
 			} else {
 				// The offer was decided since the order was read: the commit's
-				// compare-and-set makes the batch read it again and name the line.
-				p.commit.Checked = append(p.commit.Checked, o.rec)
+				// compare-and-set makes the batch read it again and name the line
+				// (checked once: below, if it has news).
+				if len(told) == 0 {
+					p.commit.Checked = append(p.commit.Checked, o.rec)
+				}
 			}
 		}
 	}

@@ -61,6 +61,21 @@ func (o *orderState) reservedAfter(id string, t time.Time) int {
 	return n
 }
 
+// reservations returns the allocations that make up line l's reserved units now
+// (allocs, oldest restock first): the newest whose quantities add up to
+// l.AllocatedQty. Units given up (a substitute chosen, the line backordered anew) or
+// used up by a parcel are the older ones, as ship counts them (reservedAfter).
+func reservations(allocs []store.LineAllocation, l *store.OrderLine) []store.LineAllocation {
+	var out []store.LineAllocation
+	n := 0
+	for i := len(allocs) - 1; i >= 0 && n < l.AllocatedQty; i-- {
+		if a := allocs[i]; a.LineID == l.LineID {
+			out, n = append(out, a), n+a.Quantity
+		}
+	}
+	return out
+}
+
 // line returns the state of line id, adding it from the snapshot if it is new.
 func (o *orderState) line(id string) *store.OrderLine {
 	for i := range o.rec.Lines {
