@@ -53,6 +53,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		p.queueSends = true // called from an HTTP request (choice page, SMS reply): answer it without waiting for a provider
 		p.commit.LeaveStatus, p.commit.Orders, p.commit.Offers = true, []*store.Order{o.rec}, []*store.Offer{off}
 		p.dropTasks = append(p.dropTasks, reminderIDs(off)...)
+		covered := o.coverage(lines)
 		switch choice {
 		case policy.ChoiceRefund:
 			off.State = store.OfferDecided
@@ -85,7 +86,13 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			view.RefundAmount = refundAmount(views)
 		}
 		d := decision{kind: templates.KindChoiceConfirmation, lines: views, offer: view, offerID: off.ID}
-		return p, w.decideNotifications(ctx, p, o, d, "choice:"+off.ID+":"+choice+":"+now.String())
+		if err := w.decideNotifications(ctx, p, o, d, "choice:"+off.ID+":"+choice+":"+now.String()); err != nil {
+			return nil, err
+		}
+		if choice == policy.ChoiceRefund {
+			return p, w.completedNews(ctx, p, o, covered)
+		}
+		return p, nil
 	})
 	return off, changed, err
 }

@@ -447,6 +447,7 @@ func offerOfMessage(n *store.Notification) string {
 func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine, views []templates.Line, unreachable bool) error {
 	now := w.Now()
 	due := policy.RefundDueBy(now, o.loc)
+	covered := o.coverage(lines)
 	ids := make([]string, 0, len(lines))
 	for _, l := range lines {
 		l.State, l.StateAt = store.LineCanceled, now
@@ -471,7 +472,10 @@ func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *st
 	view := o.viewOffer(w, off)
 	view.RefundAmount, view.RefundDueBy = refundAmount(views), &due
 	p.note("offer %s: lines %s canceled at the deadline", off.ID, strings.Join(ids, ","))
-	return w.decideNotifications(ctx, p, o, decision{kind: templates.KindAutoCancelNotice, lines: views, offer: view, offerID: off.ID}, "deadline:"+off.ID)
+	if err := w.decideNotifications(ctx, p, o, decision{kind: templates.KindAutoCancelNotice, lines: views, offer: view, offerID: off.ID}, "deadline:"+off.ID); err != nil {
+		return err
+	}
+	return w.completedNews(ctx, p, o, covered)
 }
 
 // decided queues customer.choice_made for the offer's recorded choice.

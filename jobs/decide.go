@@ -45,7 +45,7 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		if o.shipmentSeen {
 			p.note("shipment %s already recorded: its units are not counted again", s.ID)
-		} else if o.carriesReserved(s) {
+		} else if o.touchesReserved(s) {
 			var err error
 			if o.allocs, err = w.Store.LineAllocations(ctx, o.rec.ID); err != nil {
 				return nil, fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
@@ -227,13 +227,16 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 	}}, nil
 }
 
-// coveredNews is the restock_notice for the SKUs of the lines the shipment left
-// fully covered by an earlier restock's reservation (o.covered): heard of in the
-// order they happened (the parcel, then the restock), that restock's batch would
-// have decided it. It is decided under that batch's DedupKey (reservationKey), so the
-// batch, if it runs later, finds it and sends nothing more. Covered lines awaiting
-// the customer's choice on off, the order's open offer, are held as the batch holds
-// them (heldKey), for waitDecided.
+// coveredNews is the restock_notice a shipment makes news, for each SKU of which it
+// left a line fully covered by an earlier restock's reservation (o.covered), or
+// carried the last line of the order not covered (o.coveredBefore): the lines of the
+// SKU reserved now are news the customer has not had, as the restock's batch found
+// a line of it still waiting (or, heard of in the order they happened, the parcel then
+// the restock, the batch would have decided it). It is decided under the DedupKey of
+// the batch of the restock that made the newest of the reservations
+// (reservationKey), so if that batch told the customer, or runs later, the customer
+// hears of it once. Lines awaiting the customer's choice on off, the order's open
+// offer, are held as the batch holds them (heldKey), for waitDecided.
 func (o *orderState) coveredNews(off *store.Offer) []decision {
 	var ds []decision
 	var skus []string
@@ -242,6 +245,12 @@ func (o *orderState) coveredNews(off *store.Offer) []decision {
 			skus = append(skus, l.SKU)
 		}
 	}
+	for sku := range o.coveredBefore {
+		if !slices.Contains(skus, sku) {
+			skus = append(skus, sku)
+		}
+	}
+	slices.Sort(skus)
 	for _, sku := range skus {
 		var ids []string
 		for _, id := range o.covered {
@@ -249,24 +258,35 @@ func (o *orderState) coveredNews(off *store.Offer) []decision {
 				ids = append(ids, id)
 			}
 		}
-		base := o.reservationKey(ids)
 		told, held := o.restockLines(sku)
-		// Only news of a line the parcel left covered: the others were told (or held)
-		// when they were covered.
-		if names(told, ids) {
-			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: told, dedupBase: base})
+		if d, ok := o.newlyCovered(told, ids, !o.coveredBefore[sku]); ok {
+			ds = append(ds, d)
 		}
-		if names(held, ids) && off != nil {
-			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: held, hold: heldForOffer,
-				dedupBase: heldKey(base, sku, off.ID)})
+		if d, ok := o.newlyCovered(held, ids, !o.coveredBefore[sku]); ok && off != nil {
+			d.hold, d.dedupBase = heldForOffer, heldKey(d.dedupBase, sku, off.ID)
+			ds = append(ds, d)
 		}
 	}
 	return ds
 }
 
-// names reports whether lines name any of ids.
-func names(lines []templates.Line, ids []string) bool {
-	return slices.ContainsFunc(lines, func(l templates.Line) bool { return slices.Contains(ids, l.ID) })
+// newlyCovered is the restock_notice naming lines (of one SKU, reserved now) when
+// they are news: one of them is among covered (the shipment covered it), or the
+// shipment covered the SKU (completed). Its DedupKey base is that of the restock of
+// the newest reservation of the covered lines, else of lines.
+func (o *orderState) newlyCovered(lines []templates.Line, covered []string, completed bool) (decision, bool) {
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	news := slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(covered, id) })
+	if !news && !(completed && len(lines) > 0) {
+		return decision{}, false
+	}
+	if news {
+		ids = covered
+	}
+	return decision{kind: templates.KindRestockNotice, lines: lines, dedupBase: o.reservationKey(ids)}, true
 }
 
 // reservationKey is the DedupKey base — "restock:" and the restock event's key, as
@@ -294,6 +314,13 @@ func (o *orderState) reservationKey(lines []string) string {
 func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
 	if o.shipmentSeen {
 		return nil, nil
+	}
+	o.coveredBefore = map[string]bool{}
+	for _, sl := range s.Lines {
+		if l := o.lineState(sl.LineID); l != nil {
+			told, held := o.restockLines(l.SKU)
+			o.coveredBefore[l.SKU] = len(told)+len(held) > 0
+		}
 	}
 	for _, sl := range s.Lines {
 		l := o.line(sl.LineID)
@@ -342,12 +369,19 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 	return ids, lines
 }
 
-// carriesReserved reports whether shipment s carries an open line with units a
-// restock reserved: ship then needs the allocations' times (reservedAfter).
-func (o *orderState) carriesReserved(s *event.Shipment) bool {
+// touchesReserved reports whether shipment s carries a SKU of which an open line of
+// the order has units a restock reserved: ship then needs the allocations' times
+// (reservedAfter), and coveredNews the restock that reserved them (reservationKey).
+func (o *orderState) touchesReserved(s *event.Shipment) bool {
 	for _, sl := range s.Lines {
-		if l := o.lineState(sl.LineID); l != nil && open(l) && l.AllocatedQty > 0 {
-			return true
+		sent := o.lineState(sl.LineID)
+		if sent == nil {
+			continue
+		}
+		for _, l := range o.rec.Lines {
+			if l.SKU == sent.SKU && open(&l) && l.AllocatedQty > 0 {
+				return true
+			}
 		}
 	}
 	return false

@@ -277,3 +277,106 @@ func runBatches(t *testing.T, h *harness, hb *holdBatches) {
 		}
 	}
 }
+
+// Two lines of one SKU: l1 (2 kettles) and l2 (a gift kettle). A restock of 2 reserves
+// l1's kettles (oldest first, by line); l2 still waits, so the order hears nothing yet
+// (a restock_notice goes out when all of an order's backordered kettles are covered).
+// A parcel then ships l2 from other stock: every kettle still owed is reserved now.
+// The customer hears of the parcel and, in a restock_notice, of l1's two kettles —
+// once, also when the restock's batch runs only after the parcel.
+func TestParcelOfUncoveredLineTellsReservedLine(t *testing.T) {
+	for _, batchLast := range []bool{false, true} {
+		t.Run(fmt.Sprint("batch after the parcel: ", batchLast), func(t *testing.T) {
+			h := newHarness(t)
+			hb := &holdBatches{}
+			h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+			h.start()
+			const o = "ord_unc"
+			h.step(sameSKU(orderEvent("unc1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+				`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":"2026-12-01"},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`)))
+			restockAt(t, h, "unc-r", "2026-11-05T10:00:00Z", 2)
+			if !batchLast {
+				runBatches(t, h, hb)
+			}
+			if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated || l.AllocatedQty != 2 {
+				t.Fatalf("l1 after the restock: %s, %d allocated; want allocated, 2", l.State, l.AllocatedQty)
+			}
+			if l := lineOf(t, h, o, "l2"); l.State != store.LineBackordered || l.AllocatedQty != 0 {
+				t.Fatalf("l2 after the restock: %s, %d allocated; want backordered, 0", l.State, l.AllocatedQty)
+			}
+			if got, want := emailLog(h.summary(o)), []string{"backorder_notice email sent"}; !slices.Equal(got, want) {
+				t.Fatalf("after the restock:\n got %q\nwant %q", got, want)
+			}
+			h.step(sameSKU(orderEvent("unc-p", "order.partially_shipped", "2026-11-06T10:00:00Z", o, custNoConsent,
+				shipmentJSON("s1", "1Z1", `{"line_id":"l2","quantity":1}`))))
+			waitFor(t, "the parcel's messages", func() bool { return settled(h, o, 3) })
+			if batchLast {
+				runBatches(t, h, hb)
+			}
+			want := []string{
+				"backorder_notice email sent", // l1 and l2
+				"partial_shipment email sent", // l2
+				"restock_notice email sent",   // l1's kettles reserved
+			}
+			if got := emailLog(h.summary(o)); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+				t.Errorf("\n got %q\nwant %q (in any order)", got, want)
+			}
+			if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+				t.Errorf("l1's kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
+			}
+			if n := namedIn(t, h, o, "Gift Kettle"); n != 0 {
+				t.Errorf("the shipped gift kettle named in %d restock notices, want 0", n)
+			}
+		})
+	}
+}
+
+// The same when the line still waiting is canceled instead: l2 (a gift kettle, an
+// indefinite backorder) is offered at once and silence cancels it; l1's two kettles
+// are not late. A restock of 2 reserves l1's kettles (l2 waits: no notice yet). When
+// l2 is canceled — the customer takes the refund, or the deadline passes in silence —
+// every kettle still owed is reserved, and the customer hears of l1's, once.
+func TestCanceledUncoveredLineTellsReservedLine(t *testing.T) {
+	for _, by := range []string{"refund", "deadline"} {
+		t.Run(by, func(t *testing.T) {
+			h := newHarness(t, hourToAnswer)
+			h.start()
+			const o = "ord_unx"
+			h.start1(sameSKU(promisedBy(orderEvent("unx1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+				fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":null,"backorder_type":"indefinite"}]`,
+					day(10))), 60)))
+			off := offerOf(t, h, o)
+			if !slices.Equal(off.LineIDs, []string{"l2"}) || off.Silence != store.SilenceCancel {
+				t.Fatalf("offer over %q, silence %s; want l2, cancel", off.LineIDs, off.Silence)
+			}
+			restocked(t, h, "unx-r", 2)
+			if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated || l.AllocatedQty != 2 {
+				t.Fatalf("l1 after the restock: %s, %d allocated; want allocated, 2", l.State, l.AllocatedQty)
+			}
+			want := []string{"backorder_notice email sent", "delay_option_offer email sent"}
+			if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+				t.Fatalf("after the restock:\n got %q\nwant %q", got, want)
+			}
+			if by == "refund" {
+				if _, changed, err := h.worker.Choose(t.Context(), off.ID, "refund", "web"); err != nil || !changed {
+					t.Fatalf("refund: changed %v, %v", changed, err)
+				}
+				want = append(want, "choice_confirmation email sent")
+			} else {
+				runDeadline(t, h, off, 100*24*time.Hour) // past max(P + D, sent + M)
+				want = append(want, "auto_cancel_notice email sent")
+			}
+			want = append(want, "restock_notice email sent") // l1's kettles reserved
+			waitFor(t, "the messages", func() bool { return settled(h, o, len(want)) || len(emailLog(h.summary(o))) > len(want) })
+			if l := lineOf(t, h, o, "l2"); l.State != store.LineCanceled {
+				t.Errorf("l2: %s, want canceled", l.State)
+			}
+			if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+				t.Errorf("\n got %q\nwant %q", got, want)
+			}
+			if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+				t.Errorf("l1's kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
+			}
+		})
+	}
+}

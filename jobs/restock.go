@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -161,6 +162,44 @@ const heldForOffer = "held: a delay-option offer is open; told if the customer w
 // lines of sku awaiting the customer's choice on offer: waitDecided finds it by the
 // SKU and the offer (no clocks compared).
 func heldKey(base, sku, offer string) string { return base + ":held:" + sku + ":" + offer }
+
+// coverage reports, for the SKUs of lines, whether all the order's units of each
+// still owed are reserved (restockLines), before lines are canceled (completedNews).
+func (o *orderState) coverage(lines []*store.OrderLine) map[string]bool {
+	before := map[string]bool{}
+	for _, l := range lines {
+		told, held := o.restockLines(l.SKU)
+		before[l.SKU] = len(told)+len(held) > 0
+	}
+	return before
+}
+
+// completedNews decides, after lines of the order were canceled, the restock_notice
+// for each SKU whose units still owed were not all reserved before (coverage) and are
+// now: its reserved lines are news the customer has not had, as the restock's batch
+// found a line of it still waiting. It is decided under the DedupKey of the batch of
+// the restock that made the newest reservation (reservationKey), so the customer
+// hears of it once, whichever comes last.
+func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, before map[string]bool) error {
+	for _, sku := range slices.Sorted(maps.Keys(before)) {
+		told, _ := o.restockLines(sku)
+		if before[sku] || len(told) == 0 {
+			continue
+		}
+		if o.allocs == nil {
+			allocs, err := w.Store.LineAllocations(ctx, o.rec.ID)
+			if err != nil {
+				return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+			}
+			o.allocs = allocs
+		}
+		d, _ := o.newlyCovered(told, nil, true)
+		if err := w.decideNotifications(ctx, p, o, d, d.dedupBase); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are
 // all covered now, naming its allocated lines of sku.

@@ -29,7 +29,8 @@ type orderState struct {
 	// for shipment events only).
 	closedByShipment bool
 	// allocs are the allocations to the order's lines with their restocks' times,
-	// loaded for a shipment that carries a line with reserved units (reservedAfter).
+	// loaded for a shipment that carries a SKU with reserved units (reservedAfter,
+	// reservationKey).
 	allocs []store.LineAllocation
 	// newerParcel holds, for the lines handled shipment events newer than this one
 	// carried, the newest such parcel's time (shipmentHistory, for shipment events
@@ -42,6 +43,10 @@ type orderState struct {
 	// covered are the lines a shipment left fully covered by their reservations
 	// (ship): they are restock news.
 	covered []string
+	// coveredBefore: for each SKU a shipment carried, whether all of the order's
+	// units of it owed were reserved before the shipment (ship): if not, and they are
+	// after, the reserved lines are restock news (coveredNews).
+	coveredBefore map[string]bool
 }
 
 // reservedAfter is how many units restocks newer than t reserved for line id and no
