@@ -241,18 +241,18 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 			cappedAt[sku] = later(cappedAt[sku], d.at)
 		}
 	}
-	restockAt := map[string]time.Time{} // a restock's DedupKey base → its time
-	for _, a := range allocs {
-		restockAt[restockKey(a.RestockSource, a.RestockID)] = a.At
+	made := map[string]int{} // a restock's DedupKey base → when it reserved (its place in allocs)
+	for i, a := range allocs {
+		made[restockKey(a.RestockSource, a.RestockID)] = i
 	}
 	for _, sku := range skus {
 		capped := cappedAt[sku].After(toldAt[sku])
-		// The times of the restocks that held a notice of sku back for this offer
+		// When the restocks that held a notice of sku back for this offer reserved
 		// (a crossed parcel's is under its restock's key).
-		var heldBy []time.Time
+		var heldBy []int
 		for base := range held {
 			if rk, ok := strings.CutSuffix(base, heldKey("", sku, off.ID)); ok {
-				heldBy = append(heldBy, restockAt[rk])
+				heldBy = append(heldBy, made[rk])
 			}
 		}
 		d := decision{kind: templates.KindRestockNotice}
@@ -260,7 +260,7 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 			if l.SKU != sku {
 				continue
 			}
-			if capped || heldNews(reservations(allocs, l), held, notices, heldBy, sku, off.ID) {
+			if capped || heldNews(reservations(allocs, l), made, held, notices, heldBy, sku, off.ID) {
 				d.lines = append(d.lines, o.viewLine(l.LineID, owed(l), nil, nil))
 			}
 		}
@@ -280,10 +280,11 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 // heldNews reports whether a line whose reservations are rs (newest first) has news
 // held back for offer: the restock of its newest reservation held the SKU's notice
 // back for this offer; or that restock's notice did not reach the customer (its
-// batch waited for other lines of the SKU) and a restock since held one back. A
-// held record of a restock older than the newest reservation is of units the line
-// gave up since (a substitute chosen): the newest reservation's batch tells of it.
-func heldNews(rs []store.LineAllocation, held map[string]bool, notices map[string]*notice, heldBy []time.Time, sku, offer string) bool {
+// batch waited for other lines of the SKU) and a restock that reserved since held one
+// back (made and heldBy: when each reserved). A held record of a restock that
+// reserved before the newest reservation is of units the line gave up since (a
+// substitute chosen): the newest reservation's batch tells of it.
+func heldNews(rs []store.LineAllocation, made map[string]int, held map[string]bool, notices map[string]*notice, heldBy []int, sku, offer string) bool {
 	if len(rs) == 0 {
 		return false
 	}
@@ -294,7 +295,7 @@ func heldNews(rs []store.LineAllocation, held map[string]bool, notices map[strin
 	if n := notices[newest]; n != nil && n.told {
 		return false // told when it was reserved, before the offer
 	}
-	return slices.ContainsFunc(heldBy, func(at time.Time) bool { return !at.Before(rs[0].At) })
+	return slices.ContainsFunc(heldBy, func(i int) bool { return i >= made[newest] })
 }
 
 // notice is what one restock_notice decision (the notifications of one DedupKey

@@ -294,17 +294,12 @@ func (o *orderState) newlyCovered(lines []templates.Line, covered []string, comp
 // the given lines (o.allocs); "" if none is on record (then the event's own key is
 // used).
 func (o *orderState) reservationKey(lines []string) string {
-	var latest *store.LineAllocation
-	for i := range o.allocs {
-		a := &o.allocs[i]
-		if slices.Contains(lines, a.LineID) && (latest == nil || !a.At.Before(latest.At)) {
-			latest = a
+	for i := len(o.allocs) - 1; i >= 0; i-- { // in the order they were made
+		if a := o.allocs[i]; slices.Contains(lines, a.LineID) {
+			return restockKey(a.RestockSource, a.RestockID)
 		}
 	}
-	if latest == nil {
-		return ""
-	}
-	return restockKey(latest.RestockSource, latest.RestockID)
+	return ""
 }
 
 // ship records a shipment and returns the ids and views of the lines it carried. A

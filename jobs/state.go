@@ -67,9 +67,9 @@ func (o *orderState) reservedAfter(id string, t time.Time) int {
 }
 
 // reservations returns the allocations that make up line l's reserved units now
-// (allocs, oldest restock first): the newest whose quantities add up to
-// l.AllocatedQty. Units given up (a substitute chosen, the line backordered anew) or
-// used up by a parcel are the older ones, as ship counts them (reservedAfter).
+// (allocs, in the order they were made), newest first: the newest whose quantities
+// add up to l.AllocatedQty. Units given up (a substitute chosen, the line backordered
+// anew) are the ones reserved before; those a parcel used up are taken to be too.
 func reservations(allocs []store.LineAllocation, l *store.OrderLine) []store.LineAllocation {
 	var out []store.LineAllocation
 	n := 0

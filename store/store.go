@@ -504,8 +504,10 @@ type WorkStore interface {
 	// Allocations returns the allocations of a restock that exist already.
 	Allocations(ctx context.Context, restockSource, restockID string) ([]Allocation, error)
 	// LineAllocations returns the allocations made to the lines of an order, each
-	// with its restock event's (CloudEvents) time, oldest first (ties by restock
-	// source, id, then line id).
+	// with its restock event's (CloudEvents) time, in the order the restock events
+	// were recorded (received), then by line id: a restock is allocated when it is
+	// handled, so this is the order the units were reserved in, whatever the
+	// events' times.
 	LineAllocations(ctx context.Context, orderID string) ([]LineAllocation, error)
 	// AllocateRestock allocates quantity of brand's sku to the lines of open orders
 	// waiting for it — LineBackordered, or LineAwaiting (a delay-option offer is open:

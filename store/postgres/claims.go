@@ -131,11 +131,11 @@ func (s *Store) Allocations(ctx context.Context, restockSource, restockID string
 }
 
 // LineAllocations returns the allocations to orderID's lines with their restocks'
-// times, oldest first.
+// times, in the order the restocks were received (events.seq).
 func (s *Store) LineAllocations(ctx context.Context, orderID string) ([]store.LineAllocation, error) {
 	rows, err := s.pool.Query(ctx, `SELECT a.restock_source, a.restock_id, a.line_id, a.quantity, e.time
 		FROM restock_allocations a JOIN events e ON e.source = a.restock_source AND e.id = a.restock_id
-		WHERE a.order_id = $1 ORDER BY e.time, a.restock_source, a.restock_id, a.line_id`, orderID)
+		WHERE a.order_id = $1 ORDER BY e.seq, a.line_id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: allocations of order %s: %w", orderID, err)
 	}

@@ -233,7 +233,9 @@ func testAllocateAwaiting(t *testing.T, s store.Store) {
 }
 
 // testLineAllocations makes two restocks, heard of in the other order than they
-// happened, and reads each order's allocations back, oldest restock first.
+// happened, and reads each order's allocations back in the order the restocks were
+// received (which the worker takes for the order they were allocated in), each with
+// its restock's time.
 func testLineAllocations(t *testing.T, s store.Store) {
 	t.Parallel()
 	w, ctx := workStore(t, s), t.Context()
@@ -259,8 +261,8 @@ func testLineAllocations(t *testing.T, s store.Store) {
 	// r2m has no event record (the worker always records the event first): without
 	// a time it is not listed.
 	for ord, want := range map[string][]store.LineAllocation{
-		"ord_a": {{RestockSource: "shop", RestockID: "r2", LineID: "l1", Quantity: 1, At: earlier.Time},
-			{RestockSource: "shop", RestockID: "r1", LineID: "l1", Quantity: 2, At: later.Time}},
+		"ord_a": {{RestockSource: "shop", RestockID: "r1", LineID: "l1", Quantity: 2, At: later.Time},
+			{RestockSource: "shop", RestockID: "r2", LineID: "l1", Quantity: 1, At: earlier.Time}},
 		"ord_b":    {{RestockSource: "shop", RestockID: "r2", LineID: "l1", Quantity: 1, At: earlier.Time}},
 		"ord_none": nil,
 	} {
