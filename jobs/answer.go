@@ -53,7 +53,6 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 		p.queueSends = true // called from an HTTP request (choice page, SMS reply): answer it without waiting for a provider
 		p.commit.LeaveStatus, p.commit.Orders, p.commit.Offers = true, []*store.Order{o.rec}, []*store.Offer{off}
 		p.dropTasks = append(p.dropTasks, reminderIDs(off)...)
-		covered := o.coverage(lines)
 		switch choice {
 		case policy.ChoiceRefund:
 			off.State = store.OfferDecided
@@ -69,7 +68,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 				// The shop swaps the item: restocks of this one pass the line by, and
 				// what they reserved for it is no longer its (AllocatedQty 0; a switch
 				// back to wait puts the line in line again).
-				l.State, l.AllocatedQty = store.LineSubstitute, 0
+				l.State, l.AllocatedQty, l.ReservedTold = store.LineSubstitute, 0, false
 			}
 		case policy.ChoiceWait:
 			for _, l := range lines {
@@ -90,7 +89,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			return nil, err
 		}
 		if choice == policy.ChoiceRefund {
-			return p, w.completedNews(ctx, p, o, covered)
+			return p, w.completedNews(ctx, p, o, skusOf(lines))
 		}
 		return p, nil
 	})

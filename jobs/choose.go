@@ -174,100 +174,25 @@ func (w *Worker) HandleDeadline(ctx context.Context, t *asynq.Task) error {
 // waitDecided returns the offer's awaiting lines to waiting for stock once "wait" is
 // final at the deadline (waitingState): a line restocks covered while the offer was
 // open becomes allocated, and the customer now hears it is reserved — a
-// restock_notice naming those lines of a SKU — when:
-//   - a restock that made one of the line's reservations now held its notice back
-//     while this offer was open (a restock_notice suppressed as heldForOffer under
-//     heldKey of that restock, the SKU and this offer; a parcel that left the line
-//     covered records one too), or
-//   - the daily cap held back the latest restock_notice about that SKU (no channel
-//     of it went out; the cap applies to this one again).
-//
-// A line reserved before its offer, whose customer was told then, is not named
-// again; nor one whose current reservation's batch has not run yet, nor one that
-// gave up the reservation that was held (a substitute chosen): the batch, finding it
-// allocated, names it.
+// restock_notice naming the lines of a SKU not told of their reservation
+// (ReservedTold), when all its units owed are reserved. A line told of its
+// reservation before the offer is not named again; one whose restock notice was
+// held back for the offer, capped, or not decided yet (its batch still to run, or
+// waiting for another line of the SKU) is. The batch, if it runs later, finds the
+// lines told.
 func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine) error {
-	var back []*store.OrderLine
 	var skus []string
 	for _, l := range lines {
 		if l.State != store.LineAwaiting {
 			continue
 		}
-		if l.State = waitingState(l); l.State == store.LineAllocated {
-			back = append(back, l)
-			if !slices.Contains(skus, l.SKU) {
-				skus = append(skus, l.SKU)
-			}
+		if l.State = waitingState(l); l.State == store.LineAllocated && !l.ReservedTold {
+			skus = append(skus, l.SKU)
 		}
 	}
-	if len(back) == 0 {
-		return nil
-	}
-	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: o.rec.ID, Kind: templates.KindRestockNotice})
-	if err != nil {
-		return fmt.Errorf("restock notices of %s: %w", o.rec.ID, err)
-	}
-	allocs, err := w.Store.LineAllocations(ctx, o.rec.ID)
-	if err != nil {
-		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
-	}
-	notices, held := map[string]*notice{}, map[string]bool{}
-	for _, n := range ns {
-		base := noticeBase(&n)
-		if n.Status == store.NotificationSuppressed && n.Reason == heldForOffer {
-			held[base] = true
-		}
-		capped := n.Status == store.NotificationSuppressed && strings.HasPrefix(n.Reason, "capped:")
-		told := n.Status == store.NotificationPending || n.Status == store.NotificationSent || n.Status == store.NotificationDelivered
-		if !capped && !told {
-			continue
-		}
-		d := notices[base]
-		if d == nil {
-			d = &notice{}
-			notices[base] = d
-		}
-		d.at, d.told, d.capped = later(d.at, n.CreatedAt), d.told || told, d.capped || capped
-	}
-	cappedAt, toldAt := map[string]time.Time{}, map[string]time.Time{} // by SKU
-	for base, d := range notices {
-		sku, err := w.noticeSKU(ctx, base)
-		if err != nil {
-			return err
-		}
-		if d.told {
-			toldAt[sku] = later(toldAt[sku], d.at)
-		} else {
-			cappedAt[sku] = later(cappedAt[sku], d.at)
-		}
-	}
-	made := map[string]int{} // a restock's DedupKey base → when it reserved (its place in allocs)
-	for i, a := range allocs {
-		made[restockKey(a.RestockSource, a.RestockID)] = i
-	}
-	for _, sku := range skus {
-		capped := cappedAt[sku].After(toldAt[sku])
-		// When the restocks that held a notice of sku back for this offer reserved
-		// (a crossed parcel's is under its restock's key).
-		var heldBy []int
-		for base := range held {
-			if rk, ok := strings.CutSuffix(base, heldKey("", sku, off.ID)); ok {
-				heldBy = append(heldBy, made[rk])
-			}
-		}
-		d := decision{kind: templates.KindRestockNotice}
-		for _, l := range back {
-			if l.SKU != sku {
-				continue
-			}
-			if capped || heldNews(reservations(allocs, l), made, held, notices, heldBy, sku, off.ID) {
-				d.lines = append(d.lines, o.viewLine(l.LineID, owed(l), nil, nil))
-			}
-		}
-		if len(d.lines) == 0 {
-			continue
-		}
-		if _, ok := o.restockNews(sku); !ok {
+	for _, sku := range slices.Compact(slices.Sorted(slices.Values(skus))) {
+		d, ok := o.restockNews(sku)
+		if !ok {
 			continue // other lines of the SKU still wait for stock
 		}
 		if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
@@ -277,78 +202,13 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 	return nil
 }
 
-// heldNews reports whether a line whose reservations are rs (newest first) has news
-// held back for offer: the restock of its newest reservation held the SKU's notice
-// back for this offer; or that restock's notice did not reach the customer (its
-// batch waited for other lines of the SKU) and a restock that reserved since held one
-// back (made and heldBy: when each reserved). A held record of a restock that
-// reserved before the newest reservation is of units the line gave up since (a
-// substitute chosen): the newest reservation's batch tells of it.
-func heldNews(rs []store.LineAllocation, made map[string]int, held map[string]bool, notices map[string]*notice, heldBy []int, sku, offer string) bool {
-	if len(rs) == 0 {
-		return false
+// skusOf returns the SKUs of lines.
+func skusOf(lines []*store.OrderLine) []string {
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
 	}
-	newest := restockKey(rs[0].RestockSource, rs[0].RestockID)
-	if held[heldKey(newest, sku, offer)] {
-		return true
-	}
-	if n := notices[newest]; n != nil && n.told {
-		return false // told when it was reserved, before the offer
-	}
-	return slices.ContainsFunc(heldBy, func(i int) bool { return i >= made[newest] })
-}
-
-// notice is what one restock_notice decision (the notifications of one DedupKey
-// base, a channel each) did: the customer got it if any channel went out, and missed
-// it to the daily cap if a channel was capped and none went out.
-type notice struct {
-	at           time.Time
-	told, capped bool
-}
-
-// noticeBase is a notification's DedupKey less its known suffix (|order|kind|channel):
-// what decided it, so ids and SKUs may hold any character.
-func noticeBase(n *store.Notification) string {
-	return strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
-}
-
-// noticeSKU returns the SKU a restock_notice decided under DedupKey base was about:
-// the one the base names (a notice decided at a "wait"), else that of the restock
-// event it names ("" when none is on record).
-func (w *Worker) noticeSKU(ctx context.Context, base string) (string, error) {
-	if rest, ok := strings.CutPrefix(base, "deadline:"); ok {
-		_, sku, _ := strings.Cut(rest, ":reserved:")
-		return sku, nil
-	}
-	key, ok := strings.CutPrefix(base, "restock:")
-	if !ok {
-		return "", nil
-	}
-	source, id, _ := strings.Cut(key, " ") // a source has no space (event.validSource)
-	rec, err := w.Store.GetEvent(ctx, source, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("restock %s: %w", key, err)
-	}
-	var payload struct {
-		Data struct {
-			SKU string `json:"sku"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(rec.Payload, &payload); err != nil {
-		return "", nil
-	}
-	return payload.Data.SKU, nil
-}
-
-// later returns the later of a and b.
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+	return skus
 }
 
 // deadlineSlack is how early a deadline or reminder task may run and still act:
@@ -448,7 +308,6 @@ func offerOfMessage(n *store.Notification) string {
 func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *store.Offer, lines []*store.OrderLine, views []templates.Line, unreachable bool) error {
 	now := w.Now()
 	due := policy.RefundDueBy(now, o.loc)
-	covered := o.coverage(lines)
 	ids := make([]string, 0, len(lines))
 	for _, l := range lines {
 		l.State, l.StateAt = store.LineCanceled, now
@@ -476,7 +335,7 @@ func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *st
 	if err := w.decideNotifications(ctx, p, o, decision{kind: templates.KindAutoCancelNotice, lines: views, offer: view, offerID: off.ID}, "deadline:"+off.ID); err != nil {
 		return err
 	}
-	return w.completedNews(ctx, p, o, covered)
+	return w.completedNews(ctx, p, o, skusOf(lines))
 }
 
 // decided queues customer.choice_made for the offer's recorded choice.

@@ -90,7 +90,7 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 			return nil, fmt.Errorf("offers of %s: %w", o.rec.ID, err)
 		}
 		w.closeSettledOffers(p, o, offers)
-		return append(ds, o.coveredNews(openIn(offers))...), nil
+		return append(ds, o.coveredNews(openIn(offers), lineIDsOf(e.PartiallyShipped.Shipment))...), nil
 	case e.Shipped != nil:
 		ds := o.shipped(e.Time, e.Shipped)
 		if o.rec.State == store.OrderClosed {
@@ -120,6 +120,7 @@ func (o *orderState) backordered(at time.Time, d *event.BackorderedData) ([]deci
 			return nil, err
 		}
 		l.State, l.BackorderedQty, l.AllocatedQty, l.ETA, l.StateAt = store.LineBackordered, bl.Quantity, 0, eta, at
+		l.ReservedTold = false // nothing reserved: the next reservation is news
 		l.BackorderType = bl.BackorderType
 		if l.BackorderType == "" {
 			l.BackorderType = event.BackorderStandard
@@ -227,66 +228,40 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 	}}, nil
 }
 
-// coveredNews is the restock_notice a shipment makes news, for each SKU of which it
-// left a line fully covered by an earlier restock's reservation (o.covered), or
-// carried the last line of the order not covered (o.coveredBefore): the lines of the
-// SKU reserved now are news the customer has not had, as the restock's batch found
-// a line of it still waiting (or, heard of in the order they happened, the parcel then
-// the restock, the batch would have decided it). It is decided under the DedupKey of
-// the batch of the restock that made the newest of the reservations
-// (reservationKey), so if that batch told the customer, or runs later, the customer
-// hears of it once. Lines awaiting the customer's choice on off, the order's open
-// offer, are held as the batch holds them (heldKey), for waitDecided.
-func (o *orderState) coveredNews(off *store.Offer) []decision {
+// coveredNews is the restock_notice a shipment makes news, for each SKU it carried:
+// when all the order's units of it owed are reserved now, its allocated lines not
+// told of their reservation — the shipment left them fully covered (heard of in the
+// order they happened, the parcel then the restock, the restock's batch would have
+// told them), or carried the last line of the SKU still waiting (the batch found it
+// waiting). It is decided under the DedupKey of the batch of the restock that made
+// the newest of the reservations (reservationKey), so a batch that runs later sends
+// nothing more. Lines it left covered that await the customer's choice on off, the
+// order's open offer, are recorded as held, as the batch records them (heldKey).
+func (o *orderState) coveredNews(off *store.Offer, carried []string) []decision {
 	var ds []decision
 	var skus []string
-	for _, id := range o.covered {
-		if l := o.lineState(id); l != nil && !slices.Contains(skus, l.SKU) {
+	for _, id := range carried {
+		if l := o.lineState(id); l != nil {
 			skus = append(skus, l.SKU)
 		}
 	}
-	for sku := range o.coveredBefore {
-		if !slices.Contains(skus, sku) {
-			skus = append(skus, sku)
+	for _, sku := range slices.Compact(slices.Sorted(slices.Values(skus))) {
+		told, held := o.restockLines(sku)
+		if len(told) > 0 {
+			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: told, dedupBase: o.reservationKey(lineIDs(told))})
 		}
-	}
-	slices.Sort(skus)
-	for _, sku := range skus {
-		var ids []string
+		var covered []string
 		for _, id := range o.covered {
-			if l := o.lineState(id); l != nil && l.SKU == sku {
-				ids = append(ids, id)
+			if slices.ContainsFunc(held, func(l templates.Line) bool { return l.ID == id }) {
+				covered = append(covered, id)
 			}
 		}
-		told, held := o.restockLines(sku)
-		if d, ok := o.newlyCovered(told, ids, !o.coveredBefore[sku]); ok {
-			ds = append(ds, d)
-		}
-		if d, ok := o.newlyCovered(held, ids, !o.coveredBefore[sku]); ok && off != nil {
-			d.hold, d.dedupBase = heldForOffer, heldKey(d.dedupBase, sku, off.ID)
-			ds = append(ds, d)
+		if len(covered) > 0 && off != nil {
+			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: held, hold: heldForOffer,
+				dedupBase: heldKey(o.reservationKey(covered), sku, off.ID)})
 		}
 	}
 	return ds
-}
-
-// newlyCovered is the restock_notice naming lines (of one SKU, reserved now) when
-// they are news: one of them is among covered (the shipment covered it), or the
-// shipment covered the SKU (completed). Its DedupKey base is that of the restock of
-// the newest reservation of the covered lines, else of lines.
-func (o *orderState) newlyCovered(lines []templates.Line, covered []string, completed bool) (decision, bool) {
-	ids := make([]string, len(lines))
-	for i, l := range lines {
-		ids[i] = l.ID
-	}
-	news := slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(covered, id) })
-	if !news && !(completed && len(lines) > 0) {
-		return decision{}, false
-	}
-	if news {
-		ids = covered
-	}
-	return decision{kind: templates.KindRestockNotice, lines: lines, dedupBase: o.reservationKey(ids)}, true
 }
 
 // reservationKey is the DedupKey base — "restock:" and the restock event's key, as
@@ -309,13 +284,6 @@ func (o *orderState) reservationKey(lines []string) string {
 func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines []templates.Line) {
 	if o.shipmentSeen {
 		return nil, nil
-	}
-	o.coveredBefore = map[string]bool{}
-	for _, sl := range s.Lines {
-		if l := o.lineState(sl.LineID); l != nil {
-			told, held := o.restockLines(l.SKU)
-			o.coveredBefore[l.SKU] = len(told)+len(held) > 0
-		}
 	}
 	for _, sl := range s.Lines {
 		l := o.line(sl.LineID)
@@ -348,6 +316,7 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 		// again, but none that is not there is promised.
 		keep := min(l.AllocatedQty, o.reservedAfter(sl.LineID, at))
 		l.AllocatedQty = min(owed(l), max(keep, l.AllocatedQty-(owedBefore-owed(l))))
+		l.ReservedTold = l.ReservedTold && l.AllocatedQty > 0
 		if reserved(l) && o.rec.State == store.OrderOpen && !o.closing {
 			switch {
 			case l.State == store.LineBackordered:
@@ -380,6 +349,15 @@ func (o *orderState) touchesReserved(s *event.Shipment) bool {
 		}
 	}
 	return false
+}
+
+// lineIDsOf returns the ids of the lines shipment s carries.
+func lineIDsOf(s *event.Shipment) []string {
+	ids := make([]string, len(s.Lines))
+	for i, sl := range s.Lines {
+		ids[i] = sl.LineID
+	}
+	return ids
 }
 
 // shipmentOf returns the shipment an order.partially_shipped or order.shipped

@@ -73,6 +73,16 @@ func (o *orderState) markTold(d decision) {
 	}
 }
 
+// tellReserved records that the customer now knows the units reserved for lines
+// (a restock_notice decided, or the same news was their last message).
+func (o *orderState) tellReserved(lines []templates.Line) {
+	for _, vl := range lines {
+		if l := o.lineState(vl.ID); l != nil {
+			l.ReservedTold = true
+		}
+	}
+}
+
 func (o *orderState) tell(lines []templates.Line) {
 	for _, vl := range lines {
 		if l := o.lineState(vl.ID); l != nil {

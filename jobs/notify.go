@@ -110,7 +110,7 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 		return err
 	}
 	fp := fingerprint(d, o.loc)
-	told := false
+	told, known := false, false
 	for _, rc := range rcs {
 		n := &store.Notification{
 			ID: w.NewID(), OrderID: o.rec.ID, Brand: o.rec.Brand, Kind: d.kind, Channel: rc.channel,
@@ -132,12 +132,16 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 		}
 		if why != "" {
 			n.Status, n.Reason = store.NotificationSuppressed, why
+			known = known || strings.HasPrefix(why, dedupReason)
 		} else {
 			told = true
 			w.quietHours(o, n)
 			pre.decided(n)
 		}
 		p.commit.Notifications = append(p.commit.Notifications, n)
+	}
+	if (told || known) && d.kind == templates.KindRestockNotice {
+		o.tellReserved(d.lines)
 	}
 	if told {
 		o.markTold(d)
@@ -148,6 +152,10 @@ func (w *Worker) decideNotifications(ctx context.Context, p *plan, o *orderState
 	return nil
 }
 
+// dedupReason starts the reason of a notification suppressed as the same news as the
+// recipient's last message.
+const dedupReason = "deduplicated:"
+
 // holdBack applies the "no repeats" rule and the daily cap (CONTRACT.md §4, §6) to a
 // notification that could go out, from the history prefetched for its decision; it
 // returns why not, or "".
@@ -157,7 +165,7 @@ func (w *Worker) holdBack(pre *prefetched, o *orderState, n *store.Notification)
 	// news of another kind since (a partial shipment's ETA, a restock, an offer) makes
 	// n news again: A → B → A is three messages, whatever kinds told them.
 	if last := pre.lastNotification(n); last != nil && last.Fingerprint == n.Fingerprint {
-		return "deduplicated: same news as notification " + last.ID
+		return dedupReason + " same news as notification " + last.ID
 	}
 	if !capped(n.Kind) {
 		return ""

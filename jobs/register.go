@@ -22,7 +22,6 @@ type Store interface {
 	RecordEvent(ctx context.Context, e *store.EventRecord) (*store.EventRecord, bool, error)
 	GetOrder(ctx context.Context, id string) (*store.Order, error)
 	ListEvents(ctx context.Context, orderID string) ([]store.EventRecord, error)
-	GetEvent(ctx context.Context, source, id string) (*store.EventRecord, error)
 	GetOrders(ctx context.Context, ids []string) ([]*store.Order, error)
 	CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store.Notification, error)
 	AllocateRestock(ctx context.Context, restockSource, restockID, brand, sku string, quantity int, at time.Time) ([]store.Allocation, error)

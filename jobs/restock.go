@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -138,6 +137,13 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		if err := w.decideNotifications(ctx, p, o, ds[i], b); err != nil {
 			return nil, err
 		}
+		if ds[i].hold == "" { // the order is not rewritten: its lines told go on their own
+			for _, vl := range ds[i].lines {
+				if l := o.lineState(vl.ID); l != nil && l.ReservedTold {
+					p.commit.ToldReserved = append(p.commit.ToldReserved, store.LineRef{OrderID: o.rec.ID, LineID: vl.ID})
+				}
+			}
+		}
 		// The batch decides from the order and changes nothing on it (the allocation
 		// did, before): the commit checks its version, so a concurrent event that
 		// ships or cancels it wins and the batch re-decides, without rewriting 500
@@ -163,27 +169,15 @@ const heldForOffer = "held: a delay-option offer is open; told if the customer w
 // SKU and the offer (no clocks compared).
 func heldKey(base, sku, offer string) string { return base + ":held:" + sku + ":" + offer }
 
-// coverage reports, for the SKUs of lines, whether all the order's units of each
-// still owed are reserved (restockLines), before lines are canceled (completedNews).
-func (o *orderState) coverage(lines []*store.OrderLine) map[string]bool {
-	before := map[string]bool{}
-	for _, l := range lines {
-		told, held := o.restockLines(l.SKU)
-		before[l.SKU] = len(told)+len(held) > 0
-	}
-	return before
-}
-
 // completedNews decides, after lines of the order were canceled, the restock_notice
-// for each SKU whose units still owed were not all reserved before (coverage) and are
-// now: its reserved lines are news the customer has not had, as the restock's batch
-// found a line of it still waiting. It is decided under the DedupKey of the batch of
-// the restock that made the newest reservation (reservationKey), so the customer
-// hears of it once, whichever comes last.
-func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, before map[string]bool) error {
-	for _, sku := range slices.Sorted(maps.Keys(before)) {
+// for each of skus whose units still owed are all reserved now and some line of which
+// was not told of its reservation: its restock's batch found a line of the SKU still
+// waiting. It is decided under the DedupKey of the batch of the restock that made the
+// newest reservation (reservationKey), so a batch that runs later sends nothing more.
+func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, skus []string) error {
+	for _, sku := range slices.Compact(slices.Sorted(slices.Values(skus))) {
 		told, _ := o.restockLines(sku)
-		if before[sku] || len(told) == 0 {
+		if len(told) == 0 {
 			continue
 		}
 		if o.allocs == nil {
@@ -193,24 +187,34 @@ func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, befo
 			}
 			o.allocs = allocs
 		}
-		d, _ := o.newlyCovered(told, nil, true)
-		if err := w.decideNotifications(ctx, p, o, d, d.dedupBase); err != nil {
+		d := decision{kind: templates.KindRestockNotice, lines: told}
+		if err := w.decideNotifications(ctx, p, o, d, o.reservationKey(lineIDs(told))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// lineIDs returns the ids of lines.
+func lineIDs(lines []templates.Line) []string {
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
 // restockNews is the restock_notice of an order whose backordered lines of sku are
-// all covered now, naming its allocated lines of sku.
+// all covered now, naming its allocated lines of sku not told of their reservation.
 func (o *orderState) restockNews(sku string) (decision, bool) {
 	told, _ := o.restockLines(sku)
 	return decision{kind: templates.KindRestockNotice, lines: told}, len(told) > 0
 }
 
 // restockLines returns, when the order is open and all its backordered lines of sku
-// are covered now, its allocated lines of sku (told) and those awaiting the
-// customer's choice (held: their units are reserved, but they are not named while
+// are covered now, those of its lines of sku the customer has not been told of their
+// reservation (ReservedTold): the allocated ones (told: news now) and those awaiting
+// the customer's choice (held: their units are reserved, but they are not named while
 // the offer is open).
 func (o *orderState) restockLines(sku string) (told, held []templates.Line) {
 	if o.rec.State != store.OrderOpen {
@@ -225,11 +229,13 @@ func (o *orderState) restockLines(sku string) (told, held []templates.Line) {
 			if l.AllocatedQty < owed(&l) {
 				return nil, nil // not all of it yet
 			}
-			if l.State == store.LineAwaiting {
+			if l.State == store.LineAwaiting && !l.ReservedTold {
 				held = append(held, o.viewLine(l.LineID, owed(&l), nil, nil))
 			}
 		case store.LineAllocated:
-			told = append(told, o.viewLine(l.LineID, owed(&l), nil, nil))
+			if !l.ReservedTold {
+				told = append(told, o.viewLine(l.LineID, owed(&l), nil, nil))
+			}
 		}
 	}
 	return told, held

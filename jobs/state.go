@@ -43,10 +43,6 @@ type orderState struct {
 	// covered are the lines a shipment left fully covered by their reservations
 	// (ship): they are restock news.
 	covered []string
-	// coveredBefore: for each SKU a shipment carried, whether all of the order's
-	// units of it owed were reserved before the shipment (ship): if not, and they are
-	// after, the reserved lines are restock news (coveredNews).
-	coveredBefore map[string]bool
 }
 
 // reservedAfter is how many units restocks newer than t reserved for line id and no
@@ -64,21 +60,6 @@ func (o *orderState) reservedAfter(id string, t time.Time) int {
 		}
 	}
 	return n
-}
-
-// reservations returns the allocations that make up line l's reserved units now
-// (allocs, in the order they were made), newest first: the newest whose quantities
-// add up to l.AllocatedQty. Units given up (a substitute chosen, the line backordered
-// anew) are the ones reserved before; those a parcel used up are taken to be too.
-func reservations(allocs []store.LineAllocation, l *store.OrderLine) []store.LineAllocation {
-	var out []store.LineAllocation
-	n := 0
-	for i := len(allocs) - 1; i >= 0 && n < l.AllocatedQty; i-- {
-		if a := allocs[i]; a.LineID == l.LineID {
-			out, n = append(out, a), n+a.Quantity
-		}
-	}
-	return out
 }
 
 // line returns the state of line id, adding it from the snapshot if it is new.

@@ -149,7 +149,14 @@ type OrderLine struct {
 	// StateAt is the CloudEvents time of the event that set the current state, so an
 	// older event cannot undo it.
 	StateAt time.Time
+	// ReservedTold: the customer was told (a restock_notice naming the line went out
+	// on a channel) of the units reserved for it now. The stores keep it false while
+	// AllocatedQty is 0, so units reserved anew are news again.
+	ReservedTold bool
 }
+
+// LineRef names one line of one order.
+type LineRef struct{ OrderID, LineID string }
 
 // Owed is how many units of the line its backorder still owes the customer: the
 // backordered quantity, less the units shipped beyond those that were in stock (a
@@ -291,6 +298,9 @@ type EventCommit struct {
 	// does not rewrite them. On success each one's Version is incremented in place.
 	// An order is in Orders or in Checked, not both.
 	Checked []*Order
+	// ToldReserved are lines of Checked orders whose ReservedTold becomes true (a
+	// restock batch told of them), unless nothing is reserved for them any more.
+	ToldReserved []LineRef
 	// Notifications are created unless their DedupKey exists.
 	Notifications []*Notification
 	// Allocations are restock allocations; one that exists already (same restock,

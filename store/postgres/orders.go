@@ -15,7 +15,7 @@ const orderCols = `id, brand, number, placed_at, state, snapshot, last_event_at,
 	version, closed_at, created_at, updated_at`
 
 const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
-	shipped_qty, eta, told_eta, backorder_type, state_at`
+	shipped_qty, eta, told_eta, backorder_type, state_at, reserved_told`
 
 // GetOrder returns an order with its lines in the order they were saved;
 // store.ErrNotFound if absent. One statement (one snapshot, one round trip): the
@@ -34,7 +34,7 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*store.Order, error) {
 			err = rows.Scan(&ord.ID, &ord.Brand, &ord.Number, &ord.PlacedAt, &ord.State, &snapshot,
 				&ord.LastEventAt, &ord.Version, &ord.ClosedAt, &ord.CreatedAt, &ord.UpdatedAt,
 				&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty, &l.AllocatedQty,
-				&l.ShippedQty, &l.ETA, &l.ToldETA, &l.BackorderType, &l.StateAt)
+				&l.ShippedQty, &l.ETA, &l.ToldETA, &l.BackorderType, &l.StateAt, &l.ReservedTold)
 			if err != nil {
 				break
 			}
@@ -64,12 +64,14 @@ type nullLine struct {
 	LineID, SKU, State, BackorderType                  *string
 	Quantity, BackorderedQty, AllocatedQty, ShippedQty *int
 	ETA, ToldETA, StateAt                              *time.Time
+	ReservedTold                                       *bool
 }
 
 func (n nullLine) line() store.OrderLine {
 	return store.OrderLine{LineID: *n.LineID, SKU: *n.SKU, Quantity: *n.Quantity, State: *n.State,
 		BackorderedQty: *n.BackorderedQty, AllocatedQty: *n.AllocatedQty, ShippedQty: *n.ShippedQty,
-		ETA: n.ETA, ToldETA: n.ToldETA, BackorderType: *n.BackorderType, StateAt: *n.StateAt}
+		ETA: n.ETA, ToldETA: n.ToldETA, BackorderType: *n.BackorderType, StateAt: *n.StateAt,
+		ReservedTold: *n.ReservedTold}
 }
 
 // qualified qualifies each of a comma-separated column list with prefix.
@@ -167,7 +169,7 @@ func scanOrder(row scanner) (*store.Order, error) {
 func scanLine(row scanner) (*store.OrderLine, error) {
 	var l store.OrderLine
 	err := row.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
-		&l.AllocatedQty, &l.ShippedQty, &l.ETA, &l.ToldETA, &l.BackorderType, &l.StateAt)
+		&l.AllocatedQty, &l.ShippedQty, &l.ETA, &l.ToldETA, &l.BackorderType, &l.StateAt, &l.ReservedTold)
 	if err != nil {
 		return nil, err
 	}
@@ -212,14 +214,14 @@ func (s *Store) SaveOrder(ctx context.Context, o *store.Order) error {
 const insertLines = `INSERT INTO order_lines (order_id, position, ` + lineCols + `)
 	SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[],
 		$6::text[], $7::integer[], $8::integer[], $9::integer[], $10::timestamptz[],
-		$11::timestamptz[], $12::text[], $13::timestamptz[])`
+		$11::timestamptz[], $12::text[], $13::timestamptz[], $14::boolean[])`
 
 // lineRows appends the rows insertLines takes for o's lines.
 func lineRows(rows [][]any, o *store.Order) [][]any {
 	for i, l := range o.Lines {
 		rows = append(rows, []any{o.ID, i, l.LineID, l.SKU, l.Quantity, l.State,
 			l.BackorderedQty, l.AllocatedQty, l.ShippedQty, tsPtr(l.ETA), tsPtr(l.ToldETA),
-			l.BackorderType, ts(l.StateAt)})
+			l.BackorderType, ts(l.StateAt), l.ReservedTold && l.AllocatedQty > 0})
 	}
 	return rows
 }

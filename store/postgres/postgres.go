@@ -235,6 +235,9 @@ func transpose(rows [][]any) []any {
 		case *time.Time:
 			cols[j] = column[*time.Time](rows, j)
 			size += 8 * len(rows)
+		case bool:
+			cols[j] = column[bool](rows, j)
+			size += len(rows)
 		default:
 			panic(fmt.Sprintf("postgres: transpose: column %d is a %T", j, v))
 		}

@@ -41,6 +41,11 @@ const (
 		FROM unnest($1::text[], $2::bigint[]) AS v(id, version)
 		WHERE o.id = v.id AND o.version = v.version
 		RETURNING o.id`
+	// toldReserved marks lines of checked orders told of their reservation (a
+	// restock batch's): only a column no index holds.
+	toldReserved = `UPDATE order_lines l SET reserved_told = true
+		FROM unnest($1::text[], $2::text[]) AS t(order_id, line_id)
+		WHERE l.order_id = t.order_id AND l.line_id = t.line_id AND l.allocated_qty > 0`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
 		ON CONFLICT DO NOTHING`
@@ -100,6 +105,13 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 		}
 		queueOrders(b, c.Orders)
 		queueChecked(b, c.Checked)
+		if len(c.ToldReserved) > 0 {
+			orders, lines := make([]string, len(c.ToldReserved)), make([]string, len(c.ToldReserved))
+			for i, r := range c.ToldReserved {
+				orders[i], lines[i] = r.OrderID, r.LineID
+			}
+			b.Queue(toldReserved, orders, lines)
+		}
 		if len(c.Allocations) > 0 {
 			rows := make([][]any, len(c.Allocations))
 			for i, a := range c.Allocations {

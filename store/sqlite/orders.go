@@ -13,7 +13,7 @@ const orderCols = `id, brand, number, placed_at, state, snapshot, last_event_at,
 	version, closed_at, created_at, updated_at`
 
 const lineCols = `line_id, sku, quantity, state, backordered_qty, allocated_qty,
-	shipped_qty, eta, told_eta, backorder_type, state_at`
+	shipped_qty, eta, told_eta, backorder_type, state_at, reserved_told`
 
 // insertOrder inserts one order row; the arguments are orderArgs.
 const insertOrder = `INSERT INTO orders (` + orderCols + `)
@@ -21,7 +21,7 @@ const insertOrder = `INSERT INTO orders (` + orderCols + `)
 
 // insertLine inserts one line; the arguments are lineArgs.
 const insertLine = `INSERT INTO order_lines (order_id, position, ` + lineCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // orderArgs are the values of orderCols for o, with version as given.
 func orderArgs(o *store.Order, version int64) []any {
@@ -35,7 +35,7 @@ func lineArgs(o *store.Order, i int) []any {
 	l := &o.Lines[i]
 	return []any{o.ID, i, l.LineID, l.SKU, l.Quantity, l.State, l.BackorderedQty,
 		l.AllocatedQty, l.ShippedQty, fmtTimePtr(l.ETA), fmtTimePtr(l.ToldETA),
-		l.BackorderType, fmtTime(l.StateAt)}
+		l.BackorderType, fmtTime(l.StateAt), l.ReservedTold && l.AllocatedQty > 0}
 }
 
 // GetOrder returns an order with its lines in the order they were saved; store.ErrNotFound if absent.
@@ -107,7 +107,7 @@ func scanLine(row scanner) (*store.OrderLine, error) {
 	var l store.OrderLine
 	err := row.Scan(&l.LineID, &l.SKU, &l.Quantity, &l.State, &l.BackorderedQty,
 		&l.AllocatedQty, &l.ShippedQty, nullTimeCol{&l.ETA}, nullTimeCol{&l.ToldETA}, &l.BackorderType,
-		timeCol{&l.StateAt})
+		timeCol{&l.StateAt}, &l.ReservedTold)
 	if err != nil {
 		return nil, err
 	}

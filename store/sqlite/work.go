@@ -21,8 +21,11 @@ const (
 		WHERE id = ? AND version = ?`
 	// checkOrderCAS is the compare-and-set of an order read and left unchanged.
 	checkOrderCAS = `UPDATE orders SET version = version + 1 WHERE id = ? AND version = ?`
-	deleteLines   = `DELETE FROM order_lines WHERE order_id = ?`
-	insertAlloc   = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
+	// toldReserved marks a line of a checked order told of its reservation.
+	toldReserved = `UPDATE order_lines SET reserved_told = 1
+		WHERE order_id = ? AND line_id = ? AND allocated_qty > 0`
+	deleteLines = `DELETE FROM order_lines WHERE order_id = ?`
+	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
 	createReturning = insertNotification + ` RETURNING id`
 	notificationBy  = `SELECT ` + notificationCols + ` FROM notifications WHERE dedup_key = ?`
@@ -37,7 +40,7 @@ const (
 )
 
 // commitQueries are prepared together; commitTx.stmt indexes them.
-var commitQueries = []string{insertOrder, updateOrderCAS, checkOrderCAS, deleteLines, insertLine,
+var commitQueries = []string{insertOrder, updateOrderCAS, checkOrderCAS, toldReserved, deleteLines, insertLine,
 	insertAlloc, createReturning, notificationBy, upsertPending, deletePending, handleEvent,
 	upsertOffer, insertDelivery}
 
@@ -59,7 +62,7 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 	}
 	var out []*store.Notification
 	run := s.inTx
-	if len(c.Orders)+len(c.Checked)+len(c.Notifications)+len(c.Allocations) > maxGroupedRows {
+	if len(c.Orders)+len(c.Checked)+len(c.ToldReserved)+len(c.Notifications)+len(c.Allocations) > maxGroupedRows {
 		run = s.inTxAlone
 	}
 	err = run(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -102,6 +105,14 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 	}
 	if err := ct.checked(c.Checked); err != nil {
 		return nil, err
+	}
+	if len(c.ToldReserved) > 0 {
+		stmt := ct.stmt(toldReserved)
+		for _, r := range c.ToldReserved {
+			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID); err != nil {
+				return nil, fmt.Errorf("line %s/%s told: %w", r.OrderID, r.LineID, err)
+			}
+		}
 	}
 	if len(c.Allocations) > 0 {
 		stmt := ct.stmt(insertAlloc)

@@ -129,6 +129,7 @@ func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 	t.Run("compare-and-set", func(t *testing.T) { testCommitCAS(t, open(t)) })
 	t.Run("checked orders: compare-and-set of the version only", func(t *testing.T) { testCommitChecked(t, open(t)) })
+	t.Run("lines told of their reservation", func(t *testing.T) { testReservedTold(t, open(t)) })
 	t.Run("conflict of a later order leaves earlier ones unchanged", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -356,6 +357,44 @@ func testCommitChecked(t *testing.T, s store.Store) {
 	if got, err := s.GetOrder(ctx, "ord_a"); err != nil || got.Version != 2 {
 		t.Errorf("ord_a after the failed commit = %+v, %v; want version 2", got, err)
 	}
+}
+
+// testReservedTold: a line's ReservedTold is stored as given while units are reserved
+// for it, and false when none are; a commit's ToldReserved sets it on lines of
+// checked orders that have units reserved.
+func testReservedTold(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "", "e1", "e2")
+	told, none := backordered("l1", "KET", 2, 2), backordered("l2", "KET", 1, 0)
+	told.State, told.ReservedTold, none.ReservedTold = store.LineAllocated, true, true
+	a := newOrder("ord_a", "acme", t0, told, none)
+	b := newOrder("ord_b", "acme", t0, backordered("l1", "KET", 2, 2), backordered("l2", "KET", 1, 0), backordered("l3", "KET", 1, 1))
+	if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{a, b})); err != nil {
+		t.Fatalf("CommitEvent: %v", err)
+	}
+	toldOf := func(id string) []bool {
+		t.Helper()
+		o, err := s.GetOrder(ctx, id)
+		if err != nil {
+			t.Fatalf("GetOrder %s: %v", id, err)
+		}
+		var out []bool
+		for _, l := range o.Lines {
+			out = append(out, l.ReservedTold)
+		}
+		return out
+	}
+	assertEqual(t, "ord_a's lines told (nothing reserved for l2)", []bool{true, false}, toldOf("ord_a"))
+	assertEqual(t, "ord_b's lines told", []bool{false, false, false}, toldOf("ord_b"))
+	readB, _ := s.GetOrder(ctx, "ord_b")
+	c := newCommit("e2", nil)
+	c.Checked = []*store.Order{readB}
+	c.ToldReserved = []store.LineRef{{OrderID: "ord_b", LineID: "l1"}, {OrderID: "ord_b", LineID: "l2"}}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent with told lines: %v", err)
+	}
+	assertEqual(t, "ord_b's lines told after the commit (l2 has nothing reserved)", []bool{true, false, false}, toldOf("ord_b"))
 }
 
 // testCommitRace has goroutines that all read version v commit at once: exactly one
