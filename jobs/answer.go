@@ -85,11 +85,12 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			view.RefundAmount = refundAmount(views)
 		}
 		d := decision{kind: templates.KindChoiceConfirmation, lines: views, offer: view, offerID: off.ID}
-		if err := w.decideNotifications(ctx, p, o, d, "choice:"+off.ID+":"+choice+":"+now.String()); err != nil {
+		key := "choice:" + off.ID + ":" + choice + ":" + now.String()
+		if err := w.decideNotifications(ctx, p, o, d, key); err != nil {
 			return nil, err
 		}
 		if choice == policy.ChoiceRefund {
-			return p, w.completedNews(ctx, p, o, skusOf(lines))
+			return p, w.completedNews(ctx, p, o, skusOf(lines), key)
 		}
 		return p, nil
 	})

@@ -195,7 +195,7 @@ func (w *Worker) waitDecided(ctx context.Context, p *plan, o *orderState, off *s
 		if !ok {
 			continue // other lines of the SKU still wait for stock
 		}
-		if err := w.decideNotifications(ctx, p, o, d, "deadline:"+off.ID+":reserved:"+sku); err != nil {
+		if err := w.decideNotifications(ctx, p, o, d, reservedKey("deadline:"+off.ID, sku)); err != nil {
 			return err
 		}
 	}
@@ -335,7 +335,7 @@ func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *st
 	if err := w.decideNotifications(ctx, p, o, decision{kind: templates.KindAutoCancelNotice, lines: views, offer: view, offerID: off.ID}, "deadline:"+off.ID); err != nil {
 		return err
 	}
-	return w.completedNews(ctx, p, o, skusOf(lines))
+	return w.completedNews(ctx, p, o, skusOf(lines), "deadline:"+off.ID)
 }
 
 // decided queues customer.choice_made for the offer's recorded choice.

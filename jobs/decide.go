@@ -26,9 +26,8 @@ type decision struct {
 	// states their new dates (CONTRACT.md §4).
 	except []string
 	// dedupBase, when set, replaces the event's (or batch's) key in the messages'
-	// DedupKey: a crossed parcel's restock_notice shares the key of the batches of
-	// the restock that made the reservation (reservationKey), so the order hears of it
-	// once; a held one carries its SKU and offer (heldKey).
+	// DedupKey: a parcel's restock_notice carries its SKU (reservedKey); a held one
+	// its SKU and offer (heldKey).
 	dedupBase string
 	// hold, when set, records the messages as suppressed with this reason
 	// (heldForOffer).
@@ -45,7 +44,7 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		if o.shipmentSeen {
 			p.note("shipment %s already recorded: its units are not counted again", s.ID)
-		} else if o.touchesReserved(s) {
+		} else if o.carriesReserved(s) {
 			var err error
 			if o.allocs, err = w.Store.LineAllocations(ctx, o.rec.ID); err != nil {
 				return nil, fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
@@ -90,7 +89,7 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 			return nil, fmt.Errorf("offers of %s: %w", o.rec.ID, err)
 		}
 		w.closeSettledOffers(p, o, offers)
-		return append(ds, o.coveredNews(openIn(offers), lineIDsOf(e.PartiallyShipped.Shipment))...), nil
+		return append(ds, o.coveredNews(openIn(offers), lineIDsOf(e.PartiallyShipped.Shipment), e.Key())...), nil
 	case e.Shipped != nil:
 		ds := o.shipped(e.Time, e.Shipped)
 		if o.rec.State == store.OrderClosed {
@@ -233,11 +232,11 @@ func (o *orderState) partiallyShipped(at time.Time, d *event.PartiallyShippedDat
 // told of their reservation — the shipment left them fully covered (heard of in the
 // order they happened, the parcel then the restock, the restock's batch would have
 // told them), or carried the last line of the SKU still waiting (the batch found it
-// waiting). It is decided under the DedupKey of the batch of the restock that made
-// the newest of the reservations (reservationKey), so a batch that runs later sends
-// nothing more. Lines it left covered that await the customer's choice on off, the
-// order's open offer, are recorded as held, as the batch records them (heldKey).
-func (o *orderState) coveredNews(off *store.Offer, carried []string) []decision {
+// waiting). Each is decided under key (the event's) and its SKU: the lines' flag
+// (ReservedTold) keeps a batch that runs later from naming them again. Lines it left
+// covered that await the customer's choice on off, the order's open offer, are
+// recorded as held, as the batch records them (heldKey).
+func (o *orderState) coveredNews(off *store.Offer, carried []string, key string) []decision {
 	var ds []decision
 	var skus []string
 	for _, id := range carried {
@@ -248,34 +247,19 @@ func (o *orderState) coveredNews(off *store.Offer, carried []string) []decision 
 	for _, sku := range slices.Compact(slices.Sorted(slices.Values(skus))) {
 		told, held := o.restockLines(sku)
 		if len(told) > 0 {
-			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: told, dedupBase: o.reservationKey(lineIDs(told))})
+			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: told, dedupBase: reservedKey(key, sku)})
 		}
-		var covered []string
-		for _, id := range o.covered {
-			if slices.ContainsFunc(held, func(l templates.Line) bool { return l.ID == id }) {
-				covered = append(covered, id)
-			}
-		}
-		if len(covered) > 0 && off != nil {
+		if off != nil && slices.ContainsFunc(held, func(l templates.Line) bool { return slices.Contains(o.covered, l.ID) }) {
 			ds = append(ds, decision{kind: templates.KindRestockNotice, lines: held, hold: heldForOffer,
-				dedupBase: heldKey(o.reservationKey(covered), sku, off.ID)})
+				dedupBase: heldKey(key, sku, off.ID)})
 		}
 	}
 	return ds
 }
 
-// reservationKey is the DedupKey base — "restock:" and the restock event's key, as
-// the restock's batches use it — of the restock that made the latest reservation for
-// the given lines (o.allocs); "" if none is on record (then the event's own key is
-// used).
-func (o *orderState) reservationKey(lines []string) string {
-	for i := len(o.allocs) - 1; i >= 0; i-- { // in the order they were made
-		if a := o.allocs[i]; slices.Contains(lines, a.LineID) {
-			return restockKey(a.RestockSource, a.RestockID)
-		}
-	}
-	return ""
-}
+// reservedKey is the DedupKey base of the restock_notice about sku that what key
+// names (an event, a deadline, an answer) decided besides its own message.
+func reservedKey(key, sku string) string { return key + ":reserved:" + sku }
 
 // ship records a shipment and returns the ids and views of the lines it carried. A
 // parcel older than a line's state still adds its units, up to what is left of the
@@ -333,19 +317,12 @@ func (o *orderState) ship(at time.Time, s *event.Shipment) (ids []string, lines 
 	return ids, lines
 }
 
-// touchesReserved reports whether shipment s carries a SKU of which an open line of
-// the order has units a restock reserved: ship then needs the allocations' times
-// (reservedAfter), and coveredNews the restock that reserved them (reservationKey).
-func (o *orderState) touchesReserved(s *event.Shipment) bool {
+// carriesReserved reports whether shipment s carries an open line with units a
+// restock reserved: ship then needs the allocations' times (reservedAfter).
+func (o *orderState) carriesReserved(s *event.Shipment) bool {
 	for _, sl := range s.Lines {
-		sent := o.lineState(sl.LineID)
-		if sent == nil {
-			continue
-		}
-		for _, l := range o.rec.Lines {
-			if l.SKU == sent.SKU && open(&l) && l.AllocatedQty > 0 {
-				return true
-			}
+		if l := o.lineState(sl.LineID); l != nil && open(l) && l.AllocatedQty > 0 {
+			return true
 		}
 	}
 	return false

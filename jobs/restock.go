@@ -81,14 +81,35 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &bp); err != nil || bp.ID == "" {
 		return fmt.Errorf("bad %s payload: %w", TypeRestockBatch, asynq.SkipRetry)
 	}
-	return w.retryCommit(ctx, func() (*plan, error) { return w.planRestockBatch(ctx, bp) })
+	var told []string
+	err := w.retryCommit(ctx, func() (*plan, error) {
+		p, t, err := w.planRestockBatch(ctx, bp)
+		told = t
+		return p, err
+	})
+	if err != nil {
+		return err
+	}
+	// An order whose lines of the SKU are all covered and told: another restock or
+	// event told them, or this batch did in a run that committed and then failed to
+	// queue its sends (they stay pending). Queue what this restock left pending.
+	for _, id := range told {
+		f := store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice, EventSource: bp.Source, EventID: bp.ID}
+		if err := w.queuePending(ctx, f, nil); err != nil {
+			return fmt.Errorf("pending notices of %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
-func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (*plan, error) {
+// planRestockBatch decides the batch's notices; told are the orders all of whose
+// lines of the SKU are covered and were told already (HandleRestockBatch).
+func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (*plan, []string, error) {
 	recs, err := w.Store.GetOrders(ctx, bp.Orders)
 	if err != nil {
-		return nil, fmt.Errorf("load batch: %w", err)
+		return nil, nil, fmt.Errorf("load batch: %w", err)
 	}
+	var toldAlready []string
 	p := newPlan(bp.Source, bp.ID, w.Now())
 	p.commit.LeaveStatus = true
 	p.bulkQueue = QueueLow
@@ -98,16 +119,19 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 	for _, rec := range recs {
 		o, err := w.stateOf(rec)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		told, held := o.restockLines(bp.SKU)
+		if len(told)+len(held) == 0 && o.covers(bp.SKU) {
+			toldAlready = append(toldAlready, o.rec.ID)
+		}
 		if len(told) > 0 {
 			news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: told})
 		}
 		if len(held) > 0 {
 			off, err := w.openOffer(ctx, o.rec.ID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if off != nil { // (an awaiting line has one; a substitute answer's lines are not held)
 				news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: held,
@@ -123,11 +147,11 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		}
 	}
 	if len(news) == 0 {
-		return p, nil
+		return p, toldAlready, nil
 	}
 	orders := slices.CompactFunc(slices.Clone(news), func(a, b *orderState) bool { return a == b })
 	if p.pre, err = w.prefetch(ctx, orders, templates.KindRestockNotice); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, o := range news {
 		b := base
@@ -135,7 +159,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			b = ds[i].dedupBase
 		}
 		if err := w.decideNotifications(ctx, p, o, ds[i], b); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ds[i].hold == "" { // the order is not rewritten: its lines told go on their own
 			for _, vl := range ds[i].lines {
@@ -152,7 +176,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			p.commit.Checked = append(p.commit.Checked, o.rec)
 		}
 	}
-	return p, nil
+	return p, toldAlready, nil
 }
 
 // restockKey is the DedupKey base of a restock's notices.
@@ -160,48 +184,51 @@ func restockKey(source, id string) string { return "restock:" + event.Key(source
 
 // heldForOffer is why a restock_notice about lines awaiting the customer's choice is
 // held: the offer may still end in a cancellation, and "reserved, ships soon" then
-// "canceled" would mislead. The held record tells waitDecided to send it when the
-// offer is decided "wait".
+// "canceled" would mislead. The held record is for the log: the lines are not told
+// of their reservation (ReservedTold), so the "wait" decision names them.
 const heldForOffer = "held: a delay-option offer is open; told if the customer waits"
 
-// heldKey is the DedupKey base of the restock_notice a restock (base) holds back for
-// lines of sku awaiting the customer's choice on offer: waitDecided finds it by the
-// SKU and the offer (no clocks compared).
+// heldKey is the DedupKey base of the restock_notice what base names (a restock, a
+// parcel) holds back for lines of sku awaiting the customer's choice on offer.
 func heldKey(base, sku, offer string) string { return base + ":held:" + sku + ":" + offer }
 
 // completedNews decides, after lines of the order were canceled, the restock_notice
 // for each of skus whose units still owed are all reserved now and some line of which
-// was not told of its reservation: its restock's batch found a line of the SKU still
-// waiting. It is decided under the DedupKey of the batch of the restock that made the
-// newest reservation (reservationKey), so a batch that runs later sends nothing more.
-func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, skus []string) error {
+// was not told of its reservation (its restock's batch found a line of the SKU still
+// waiting), under key (what canceled them) and the SKU.
+func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, skus []string, key string) error {
 	for _, sku := range slices.Compact(slices.Sorted(slices.Values(skus))) {
-		told, _ := o.restockLines(sku)
-		if len(told) == 0 {
-			continue
-		}
-		if o.allocs == nil {
-			allocs, err := w.Store.LineAllocations(ctx, o.rec.ID)
-			if err != nil {
-				return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+		if d, ok := o.restockNews(sku); ok {
+			if err := w.decideNotifications(ctx, p, o, d, reservedKey(key, sku)); err != nil {
+				return err
 			}
-			o.allocs = allocs
-		}
-		d := decision{kind: templates.KindRestockNotice, lines: told}
-		if err := w.decideNotifications(ctx, p, o, d, o.reservationKey(lineIDs(told))); err != nil {
-			return err
 		}
 	}
 	return nil
 }
 
-// lineIDs returns the ids of lines.
-func lineIDs(lines []templates.Line) []string {
-	ids := make([]string, len(lines))
-	for i, l := range lines {
-		ids[i] = l.ID
+// covers reports whether the order is open and owes units of sku, all of them
+// reserved (as restockLines counts them).
+func (o *orderState) covers(sku string) bool {
+	if o.rec.State != store.OrderOpen {
+		return false
 	}
-	return ids
+	owes := false
+	for _, l := range o.rec.Lines {
+		if l.SKU != sku || owed(&l) == 0 {
+			continue
+		}
+		switch l.State {
+		case store.LineBackordered, store.LineAwaiting:
+			if l.AllocatedQty < owed(&l) {
+				return false
+			}
+			owes = true
+		case store.LineAllocated:
+			owes = true
+		}
+	}
+	return owes
 }
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are

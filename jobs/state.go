@@ -29,8 +29,7 @@ type orderState struct {
 	// for shipment events only).
 	closedByShipment bool
 	// allocs are the allocations to the order's lines with their restocks' times,
-	// loaded for a shipment that carries a SKU with reserved units (reservedAfter,
-	// reservationKey).
+	// loaded for a shipment that carries a line with reserved units (reservedAfter).
 	allocs []store.LineAllocation
 	// newerParcel holds, for the lines handled shipment events newer than this one
 	// carried, the newest such parcel's time (shipmentHistory, for shipment events

@@ -201,7 +201,7 @@ func jsonPtr(b []byte) *string {
 // transpose turns rows of values into one slice per column, the arguments of an
 // INSERT … SELECT * FROM unnest($1::text[], …) that writes every row in one
 // statement. Every row holds the same Go types: string, *string, int, int64,
-// time.Time or *time.Time. The first column is presized with the size of them all.
+// time.Time, *time.Time or bool. The first column is presized with the size of them all.
 func transpose(rows [][]any) []any {
 	if len(rows) == 0 {
 		return nil

@@ -1,13 +1,22 @@
--- A line's reserved_told: the customer was told that the units reserved for the line
--- now are (a restock_notice naming it was decided with a channel that went out), so
--- no later notice names the line again for them; false whenever nothing is reserved
--- for it. Lines allocated when this migration runs were told by the restock's batch,
--- or will be at their offer's "wait". Keep in step with
+-- A line's reserved_told: the customer was told of the units reserved for the line
+-- now (a restock_notice naming it was decided with a channel that went out), so no
+-- later notice names the line again for them; false whenever nothing is reserved
+-- for it. The backfill takes a line with units reserved (allocated, or awaiting a
+-- choice) for told when a restock_notice of its order went out or is on its way; one
+-- whose notice was held for an offer, capped, or not decided yet (its batch still
+-- queued) is told by the next path that names lines not told. The log does not say
+-- which lines a notice named: a line re-reserved after another line of its order was
+-- told, its own notice still undecided, counts as told — drain the low queue before
+-- upgrading (README) and there is none. Keep in step with
 -- store/postgres/migrations/00009_reserved_told.sql.
 
 -- +goose Up
 ALTER TABLE order_lines ADD COLUMN reserved_told INTEGER NOT NULL DEFAULT 0;
-UPDATE order_lines SET reserved_told = (state = 'allocated');
+UPDATE order_lines SET reserved_told = (state IN ('allocated', 'awaiting_choice')
+    AND EXISTS (SELECT 1 FROM notifications n
+        WHERE n.order_id = order_lines.order_id AND n.kind = 'restock_notice'
+            AND n.status IN ('pending', 'sent', 'delivered')))
+WHERE allocated_qty > 0;
 
 -- +goose Down
 ALTER TABLE order_lines DROP COLUMN reserved_told;
