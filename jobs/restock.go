@@ -90,16 +90,23 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// An order whose lines of the SKU are all covered and told: another restock or
-	// event told them, or this batch did in a run that committed and then failed to
-	// queue its sends (they stay pending). Queue what this restock left pending.
+	// An order whose lines of the SKU are all covered, none of them news: another
+	// restock or event told them, or this batch did in a run that committed and then
+	// failed to queue its sends (they stay pending). Queue what this restock left
+	// pending for them, on the low queue in send batches as a first run does.
+	var pending []*store.Notification
 	for _, id := range told {
-		f := store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice, EventSource: bp.Source, EventID: bp.ID}
-		if err := w.queuePending(ctx, f, nil); err != nil {
+		f := store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice, EventSource: bp.Source, EventID: bp.ID,
+			Status: store.NotificationPending}
+		ns, err := w.Store.ListNotifications(ctx, f)
+		if err != nil {
 			return fmt.Errorf("pending notices of %s: %w", id, err)
 		}
+		for i := range ns {
+			pending = append(pending, &ns[i])
+		}
 	}
-	return nil
+	return w.enqueueSends(ctx, pending, QueueLow)
 }
 
 // planRestockBatch decides the batch's notices; told are the orders all of whose
@@ -122,7 +129,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			return nil, nil, err
 		}
 		told, held := o.restockLines(bp.SKU)
-		if len(told)+len(held) == 0 && o.covers(bp.SKU) {
+		if len(told) == 0 && o.covers(bp.SKU) {
 			toldAlready = append(toldAlready, o.rec.ID)
 		}
 		if len(told) > 0 {
@@ -164,7 +171,8 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		if ds[i].hold == "" { // the order is not rewritten: its lines told go on their own
 			for _, vl := range ds[i].lines {
 				if l := o.lineState(vl.ID); l != nil && l.ReservedTold {
-					p.commit.ToldReserved = append(p.commit.ToldReserved, store.LineRef{OrderID: o.rec.ID, LineID: vl.ID})
+					p.commit.ToldReserved = append(p.commit.ToldReserved, store.ToldLine{OrderID: o.rec.ID, LineID: vl.ID,
+						Key: b + "|" + o.rec.ID + "|" + templates.KindRestockNotice})
 				}
 			}
 		}

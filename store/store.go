@@ -155,8 +155,9 @@ type OrderLine struct {
 	ReservedTold bool
 }
 
-// LineRef names one line of one order.
-type LineRef struct{ OrderID, LineID string }
+// ToldLine is a line of an order told of its reservation by the notifications decided
+// under Key, a DedupKey less its "|<channel>".
+type ToldLine struct{ OrderID, LineID, Key string }
 
 // Owed is how many units of the line its backorder still owes the customer: the
 // backordered quantity, less the units shipped beyond those that were in stock (a
@@ -298,9 +299,12 @@ type EventCommit struct {
 	// does not rewrite them. On success each one's Version is incremented in place.
 	// An order is in Orders or in Checked, not both.
 	Checked []*Order
-	// ToldReserved are lines of Checked orders whose ReservedTold becomes true (a
-	// restock batch told of them), unless nothing is reserved for them any more.
-	ToldReserved []LineRef
+	// ToldReserved are lines of Checked orders (a restock batch's) whose ReservedTold
+	// becomes true if, as stored after the commit, a notification under their Key is
+	// pending, sent or delivered, or suppressed as the same news ("deduplicated:"): a
+	// notification that existed under the key keeps its status, so a re-decision that
+	// found a capped one tells nothing. Not while nothing is reserved for the line.
+	ToldReserved []ToldLine
 	// Notifications are created unless their DedupKey exists.
 	Notifications []*Notification
 	// Allocations are restock allocations; one that exists already (same restock,

@@ -44,8 +44,11 @@ const (
 	// toldReserved marks lines of checked orders told of their reservation (a
 	// restock batch's): only a column no index holds.
 	toldReserved = `UPDATE order_lines l SET reserved_told = true
-		FROM unnest($1::text[], $2::text[]) AS t(order_id, line_id)
-		WHERE l.order_id = t.order_id AND l.line_id = t.line_id AND l.allocated_qty > 0`
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS t(order_id, line_id, key)
+		WHERE l.order_id = t.order_id AND l.line_id = t.line_id AND l.allocated_qty > 0
+			AND EXISTS (SELECT 1 FROM notifications n
+				WHERE n.dedup_key IN (t.key || '|email', t.key || '|sms')
+					AND (n.status IN ('pending', 'sent', 'delivered') OR n.reason LIKE 'deduplicated:%'))`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
 		ON CONFLICT DO NOTHING`
@@ -105,13 +108,6 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 		}
 		queueOrders(b, c.Orders)
 		queueChecked(b, c.Checked)
-		if len(c.ToldReserved) > 0 {
-			orders, lines := make([]string, len(c.ToldReserved)), make([]string, len(c.ToldReserved))
-			for i, r := range c.ToldReserved {
-				orders[i], lines[i] = r.OrderID, r.LineID
-			}
-			b.Queue(toldReserved, orders, lines)
-		}
 		if len(c.Allocations) > 0 {
 			rows := make([][]any, len(c.Allocations))
 			for i, a := range c.Allocations {
@@ -120,6 +116,14 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 			b.Queue(insertAlloc, transpose(rows)...)
 		}
 		created = queueNotifications(b, c.Notifications)
+		if len(c.ToldReserved) > 0 { // after the notifications: it reads them
+			n := len(c.ToldReserved)
+			orders, lines, keys := make([]string, n), make([]string, n), make([]string, n)
+			for i, r := range c.ToldReserved {
+				orders[i], lines[i], keys[i] = r.OrderID, r.LineID, r.Key
+			}
+			b.Queue(toldReserved, orders, lines, keys)
+		}
 		for i := range c.UpsertPending {
 			b.Queue(upsertPending, pendingArgs(&c.UpsertPending[i])...)
 		}

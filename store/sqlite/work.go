@@ -23,7 +23,10 @@ const (
 	checkOrderCAS = `UPDATE orders SET version = version + 1 WHERE id = ? AND version = ?`
 	// toldReserved marks a line of a checked order told of its reservation.
 	toldReserved = `UPDATE order_lines SET reserved_told = 1
-		WHERE order_id = ? AND line_id = ? AND allocated_qty > 0`
+		WHERE order_id = ? AND line_id = ? AND allocated_qty > 0
+			AND EXISTS (SELECT 1 FROM notifications n
+				WHERE n.dedup_key IN (?3 || '|email', ?3 || '|sms')
+					AND (n.status IN ('pending', 'sent', 'delivered') OR n.reason LIKE 'deduplicated:%'))`
 	deleteLines = `DELETE FROM order_lines WHERE order_id = ?`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
@@ -106,14 +109,6 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 	if err := ct.checked(c.Checked); err != nil {
 		return nil, err
 	}
-	if len(c.ToldReserved) > 0 {
-		stmt := ct.stmt(toldReserved)
-		for _, r := range c.ToldReserved {
-			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID); err != nil {
-				return nil, fmt.Errorf("line %s/%s told: %w", r.OrderID, r.LineID, err)
-			}
-		}
-	}
 	if len(c.Allocations) > 0 {
 		stmt := ct.stmt(insertAlloc)
 		for _, a := range c.Allocations {
@@ -126,6 +121,14 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 	out, err := ct.notifications(c.Notifications)
 	if err != nil {
 		return nil, err
+	}
+	if len(c.ToldReserved) > 0 { // after the notifications: it reads them
+		stmt := ct.stmt(toldReserved)
+		for _, r := range c.ToldReserved {
+			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID, r.Key); err != nil {
+				return nil, fmt.Errorf("line %s/%s told: %w", r.OrderID, r.LineID, err)
+			}
+		}
 	}
 	if len(c.UpsertPending) > 0 {
 		stmt := ct.stmt(upsertPending)
