@@ -90,10 +90,11 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// An order whose lines of the SKU are all covered, none of them news: another
-	// restock or event told them, or this batch did in a run that committed and then
-	// failed to queue its sends (they stay pending). Queue what this restock left
-	// pending for them, on the low queue in send batches as a first run does.
+	// An order with nothing new: its lines were told (by another restock or event,
+	// or by this batch in a run that committed and then failed to queue its sends,
+	// which stay pending), are held, or still wait for stock. Queue what this
+	// restock left pending for them, on the low queue in send batches as a first run
+	// does (a send re-checks the order).
 	var pending []*store.Notification
 	for _, id := range told {
 		f := store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice, EventSource: bp.Source, EventID: bp.ID,
@@ -109,8 +110,8 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	return w.enqueueSends(ctx, pending, QueueLow)
 }
 
-// planRestockBatch decides the batch's notices; told are the orders all of whose
-// lines of the SKU are covered and were told already (HandleRestockBatch).
+// planRestockBatch decides the batch's notices; told are the orders with nothing new
+// to tell (HandleRestockBatch).
 func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (*plan, []string, error) {
 	recs, err := w.Store.GetOrders(ctx, bp.Orders)
 	if err != nil {
@@ -129,7 +130,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			return nil, nil, err
 		}
 		told, held := o.restockLines(bp.SKU)
-		if len(told) == 0 && o.covers(bp.SKU) {
+		if len(told) == 0 {
 			toldAlready = append(toldAlready, o.rec.ID)
 		}
 		if len(told) > 0 {
@@ -213,30 +214,6 @@ func (w *Worker) completedNews(ctx context.Context, p *plan, o *orderState, skus
 		}
 	}
 	return nil
-}
-
-// covers reports whether the order is open and owes units of sku, all of them
-// reserved (as restockLines counts them).
-func (o *orderState) covers(sku string) bool {
-	if o.rec.State != store.OrderOpen {
-		return false
-	}
-	owes := false
-	for _, l := range o.rec.Lines {
-		if l.SKU != sku || owed(&l) == 0 {
-			continue
-		}
-		switch l.State {
-		case store.LineBackordered, store.LineAwaiting:
-			if l.AllocatedQty < owed(&l) {
-				return false
-			}
-			owes = true
-		case store.LineAllocated:
-			owes = true
-		}
-	}
-	return owes
 }
 
 // restockNews is the restock_notice of an order whose backordered lines of sku are
