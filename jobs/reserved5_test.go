@@ -45,32 +45,17 @@ func settleLog(h *harness, o string, want []string) []string {
 // nothing and queues nothing: the notice stays pending for ever and the customer is
 // never told (a restock batch has no resume step as events and follow-ups have).
 func TestBatchRerunSendsPendingNotice(t *testing.T) {
-	h := newHarness(t)
-	flaky := &refuseKind{kind: "restock_notice"}
-	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
-	down := &downSends{}
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { down.next = e; hb.next = down; return hb }
-	h.start()
+	h, rr := rerunHarness(t)
 	const o = "ord_rx_rerun"
 	h.step(backorderL1("rxr1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
 	restockAt(t, h, "rxr-r", "2026-11-05T10:00:00Z", 2)
-	hb.mu.Lock()
-	batches := slices.Clone(hb.held)
-	hb.held = nil
-	hb.mu.Unlock()
-	if len(batches) != 1 {
-		t.Fatalf("%d restock batches held, want 1", len(batches))
-	}
-	down.down.Store(true)
-	if err := h.worker.HandleRestockBatch(context.Background(), batches[0]); err == nil {
-		t.Fatal("the batch's first run could not queue its send and still reported success")
-	}
+	batch := rr.take(t)
+	rr.failRun(t, h, batch, "the batch's first run could not queue its send and still reported success")
 	if n := findKind(t, h, o, "restock_notice", "email"); n.Status != store.NotificationPending {
 		t.Fatalf("after the failed run the restock_notice is %s, want pending", n.Status)
 	}
-	down.down.Store(false)
-	if err := h.worker.HandleRestockBatch(context.Background(), batches[0]); err != nil {
+	rr.down.down.Store(false)
+	if err := h.worker.HandleRestockBatch(context.Background(), batch); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
 	want := []string{
@@ -80,7 +65,7 @@ func TestBatchRerunSendsPendingNotice(t *testing.T) {
 	if got := settleLog(h, o, want); !slices.Equal(got, want) {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
-	if n := flaky.passed.Load(); n != 1 {
+	if n := rr.flaky.passed.Load(); n != 1 {
 		t.Errorf("restock_notice reached the provider %d times, want 1", n)
 	}
 }
@@ -115,14 +100,7 @@ func TestParcelAfterCappedNoticeTells(t *testing.T) {
 		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)))
 	// The parcel's partial_shipment is coalesced, its flush scheduled on the moved
 	// clock: run it by hand.
-	pm, err := h.st.Pending(t.Context(), o, "partial_shipment")
-	if err != nil {
-		t.Fatalf("the parcel's pending partial_shipment: %v", err)
-	}
-	payload, _ := json.Marshal(jobs.FlushPayload{OrderID: o, Kind: "partial_shipment", Seq: pm.Seq})
-	if err := h.worker.HandleFlush(t.Context(), asynq.NewTask(jobs.TypeFlush, payload)); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
+	flushPartial(t, h, o)
 	want = append(want,
 		"restock_notice email sent",   // the other kettle is reserved
 		"partial_shipment email sent", // one kettle (coalesced: decided after the window)
@@ -232,5 +210,63 @@ func TestBackfillAllocatedLineBatchPending(t *testing.T) {
 	}
 	if got := settleLog(h, o, want); !slices.Equal(got, want) {
 		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+}
+
+// rerun is what rerunHarness wires: restock_notice fails once at the provider
+// (flaky), sends can be made impossible to queue (down: Redis lost), and restock
+// batches are held for the test to run (hb).
+type rerun struct {
+	flaky *refuseKind
+	down  *downSends
+	hb    *holdBatches
+}
+
+// rerunHarness starts a harness for a restock batch that commits and then fails to
+// queue its send, and is run again.
+func rerunHarness(t *testing.T, policy ...string) (*harness, *rerun) {
+	t.Helper()
+	h := newHarness(t, policy...)
+	rr := &rerun{flaky: &refuseKind{kind: "restock_notice"}, down: &downSends{}, hb: &holdBatches{}}
+	h.wrap = func(s channels.Sender) channels.Sender { rr.flaky.next = s; return rr.flaky }
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { rr.down.next = e; rr.hb.next = rr.down; return rr.hb }
+	h.start()
+	return h, rr
+}
+
+// take returns the one restock batch held.
+func (rr *rerun) take(t *testing.T) *asynq.Task {
+	t.Helper()
+	rr.hb.mu.Lock()
+	defer rr.hb.mu.Unlock()
+	if len(rr.hb.held) != 1 {
+		t.Fatalf("%d restock batches held, want 1", len(rr.hb.held))
+	}
+	b := rr.hb.held[0]
+	rr.hb.held = nil
+	return b
+}
+
+// failRun runs batch with sends impossible to queue: it commits, its inline send
+// fails, and the task must fail (why says what it would mean if it did not).
+func (rr *rerun) failRun(t *testing.T, h *harness, batch *asynq.Task, why string) {
+	t.Helper()
+	rr.down.down.Store(true)
+	if err := h.worker.HandleRestockBatch(t.Context(), batch); err == nil {
+		t.Fatal(why)
+	}
+}
+
+// flushPartial runs order's coalesced partial_shipment flush by hand (its task is
+// scheduled on a clock the test moved).
+func flushPartial(t *testing.T, h *harness, order string) {
+	t.Helper()
+	pm, err := h.st.Pending(t.Context(), order, "partial_shipment")
+	if err != nil {
+		t.Fatalf("the parcel's pending partial_shipment: %v", err)
+	}
+	payload, _ := json.Marshal(jobs.FlushPayload{OrderID: order, Kind: "partial_shipment", Seq: pm.Seq})
+	if err := h.worker.HandleFlush(t.Context(), asynq.NewTask(jobs.TypeFlush, payload)); err != nil {
+		t.Fatalf("flush: %v", err)
 	}
 }

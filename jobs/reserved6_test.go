@@ -4,16 +4,11 @@ package jobs_test
 // each failing on 5cbb225.
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
-	"github.com/notifyd/notifyd/channels"
-	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -96,13 +91,7 @@ func settleOut(h *harness, o string, want []string) []string {
 // nothing left to name or hold): l2's notice stays pending for ever, and the wait
 // later names only l1. The customer never hears of the gift kettle.
 func TestBatchRerunWithHeldLineSendsPendingNotice(t *testing.T) {
-	h := newHarness(t, hourToAnswer)
-	flaky := &refuseKind{kind: "restock_notice"}
-	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
-	down := &downSends{}
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { down.next = e; hb.next = down; return hb }
-	h.start()
+	h, rr := rerunHarness(t, hourToAnswer)
 	const o = "ord_r11_held"
 	h.start1(sameSKU(promisedBy(orderEvent("r11h1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
 		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":%q}]`,
@@ -111,22 +100,13 @@ func TestBatchRerunWithHeldLineSendsPendingNotice(t *testing.T) {
 		t.Fatalf("offer over %q, want l1", off.LineIDs)
 	}
 	restockAt(t, h, "r11h-r", "2026-11-05T10:00:00Z", 3)
-	hb.mu.Lock()
-	batches := slices.Clone(hb.held)
-	hb.held = nil
-	hb.mu.Unlock()
-	if len(batches) != 1 {
-		t.Fatalf("%d restock batches held, want 1", len(batches))
-	}
-	down.down.Store(true)
-	if err := h.worker.HandleRestockBatch(t.Context(), batches[0]); err == nil {
-		t.Fatal("the batch's first run could not queue its send and still reported success")
-	}
+	batch := rr.take(t)
+	rr.failRun(t, h, batch, "the batch's first run could not queue its send and still reported success")
 	if n := findKind(t, h, o, "restock_notice", "email"); n.Status != store.NotificationPending && n.Status != store.NotificationSuppressed {
 		t.Fatalf("after the failed run a restock_notice is %s", n.Status)
 	}
-	down.down.Store(false)
-	if err := h.worker.HandleRestockBatch(t.Context(), batches[0]); err != nil {
+	rr.down.down.Store(false)
+	if err := h.worker.HandleRestockBatch(t.Context(), batch); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
 	want := []string{
@@ -152,30 +132,15 @@ const custCal = `{"id":"c7","name":"Cal","email":"cal@example.com","sms_consent"
 // later path names l1: a parcel of one of its kettles leaves the other reserved, and
 // the customer hears of the parcel only.
 func TestBatchRerunAfterCapMarksNoLineTold(t *testing.T) {
-	h := newHarness(t, `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 2}`)
-	flaky := &refuseKind{kind: "restock_notice"}
-	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
-	down := &downSends{}
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { down.next = e; hb.next = down; return hb }
-	h.start()
+	h, rr := rerunHarness(t, `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 2}`)
 	const a, b = "ord_r11_capa", "ord_r11_capb"
 	h.step(backorderL1("r11c1", "2026-11-02T10:00:00Z", a, `"2026-12-01"`))
 	h.step(etaChange("r11c2", "2026-11-03T10:00:00Z", a, `"2026-12-05"`))
 	h.step(orderEvent("r11c3", "order.backordered", "2026-11-02T10:00:00Z", b, custCal,
 		`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":"2026-12-01"}]`))
 	restockAt(t, h, "r11c-r", "2026-11-05T10:00:00Z", 4)
-	hb.mu.Lock()
-	batches := slices.Clone(hb.held)
-	hb.held = nil
-	hb.mu.Unlock()
-	if len(batches) != 1 {
-		t.Fatalf("%d restock batches held, want 1", len(batches))
-	}
-	down.down.Store(true)
-	if err := h.worker.HandleRestockBatch(t.Context(), batches[0]); err == nil {
-		t.Fatal("the batch's first run could not queue B's send and still reported success")
-	}
+	batch := rr.take(t)
+	rr.failRun(t, h, batch, "the batch's first run could not queue B's send and still reported success")
 	capped := []string{
 		"backorder_notice email sent",
 		"eta_update email sent",
@@ -184,9 +149,9 @@ func TestBatchRerunAfterCapMarksNoLineTold(t *testing.T) {
 	if got := emailLog(h.summary(a)); !slices.Equal(got, capped) {
 		t.Fatalf("A after the first run:\n got %q\nwant %q", got, capped)
 	}
-	down.down.Store(false)
+	rr.down.down.Store(false)
 	h.skew.Store(int64(25 * time.Hour)) // asynq's retry comes after the cap's day
-	if err := h.worker.HandleRestockBatch(t.Context(), batches[0]); err != nil {
+	if err := h.worker.HandleRestockBatch(t.Context(), batch); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
 	if l := lineOf(t, h, a, "l1"); l.ReservedTold {
@@ -194,14 +159,7 @@ func TestBatchRerunAfterCapMarksNoLineTold(t *testing.T) {
 	}
 	h.step(orderEvent("r11c4", "order.partially_shipped", "2026-11-06T10:00:00Z", a, custNoConsent,
 		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)))
-	pm, err := h.st.Pending(t.Context(), a, "partial_shipment")
-	if err != nil {
-		t.Fatalf("the parcel's pending partial_shipment: %v", err)
-	}
-	payload, _ := json.Marshal(jobs.FlushPayload{OrderID: a, Kind: "partial_shipment", Seq: pm.Seq})
-	if err := h.worker.HandleFlush(t.Context(), asynq.NewTask(jobs.TypeFlush, payload)); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
+	flushPartial(t, h, a)
 	want := append(capped,
 		"restock_notice email sent",   // the other kettle is reserved: never told before
 		"partial_shipment email sent", // one kettle

@@ -4,16 +4,11 @@ package jobs_test
 // stricter backfill of migration 00009) found, each failing on 04e8c65.
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
-	"github.com/notifyd/notifyd/channels"
-	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -108,14 +103,7 @@ func TestBackfillCappedLineOfOrderToldBefore(t *testing.T) {
 	h.skew.Store(int64(25 * time.Hour)) // a day later: the cap's day is over
 	h.step(orderEvent("r12b3", "order.partially_shipped", "2026-11-08T10:00:00Z", o, custNoConsent,
 		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":1}`)))
-	pm, err := h.st.Pending(t.Context(), o, "partial_shipment")
-	if err != nil {
-		t.Fatalf("the parcel's pending partial_shipment: %v", err)
-	}
-	payload, _ := json.Marshal(jobs.FlushPayload{OrderID: o, Kind: "partial_shipment", Seq: pm.Seq})
-	if err := h.worker.HandleFlush(t.Context(), asynq.NewTask(jobs.TypeFlush, payload)); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
+	flushPartial(t, h, o)
 	want := append(capped,
 		"restock_notice email sent",   // the other kettle is reserved: never told before
 		"partial_shipment email sent", // one kettle
@@ -135,37 +123,22 @@ func TestBackfillCappedLineOfOrderToldBefore(t *testing.T) {
 // What this restock left pending for the order is owed to it whatever the order's
 // lines are now (a send re-checks that the order is still open).
 func TestBatchRerunAfterNewBackorderSendsPendingNotice(t *testing.T) {
-	h := newHarness(t)
-	flaky := &refuseKind{kind: "restock_notice"}
-	h.wrap = func(s channels.Sender) channels.Sender { flaky.next = s; return flaky }
-	down := &downSends{}
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { down.next = e; hb.next = down; return hb }
-	h.start()
+	h, rr := rerunHarness(t)
 	const o = "ord_r12_newbo"
 	h.step(sameSKU(backorderL1("r12c1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`)))
 	restockAt(t, h, "r12c-r", "2026-11-05T10:00:00Z", 2)
-	hb.mu.Lock()
-	batches := slices.Clone(hb.held)
-	hb.held = nil
-	hb.mu.Unlock()
-	if len(batches) != 1 {
-		t.Fatalf("%d restock batches held, want 1", len(batches))
-	}
-	down.down.Store(true)
-	if err := h.worker.HandleRestockBatch(t.Context(), batches[0]); err == nil {
-		t.Fatal("the batch's first run could not queue its send and still reported success")
-	}
+	batch := rr.take(t)
+	rr.failRun(t, h, batch, "the batch's first run could not queue its send and still reported success")
 	if n := findKind(t, h, o, "restock_notice", "email"); n.Status != store.NotificationPending {
 		t.Fatalf("after the failed run the restock_notice is %s, want pending", n.Status)
 	}
 	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated || !l.ReservedTold {
 		t.Fatalf("l1 after the first run: %s, told %v; want allocated, told", l.State, l.ReservedTold)
 	}
-	down.down.Store(false)
+	rr.down.down.Store(false)
 	h.start1(sameSKU(orderEvent("r12c2", "order.backordered", "2026-11-06T10:00:00Z", o, custNoConsent,
 		`,"backordered_lines":[{"line_id":"l2","quantity":1,"eta":"2026-12-05"}]`)))
-	if err := h.worker.HandleRestockBatch(t.Context(), batches[0]); err != nil {
+	if err := h.worker.HandleRestockBatch(t.Context(), batch); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
 	want := []string{
