@@ -572,8 +572,8 @@ func TestBatchRetryAfterWaitTellsOnce(t *testing.T) {
 // A restock whose CloudEvents id holds "|" (any non-empty string is a valid id)
 // reserves the kettles; its restock_notice is capped, so the customer never heard.
 // The date slips, silence is consent: at "wait" the capped notice applies again and
-// the kettles are announced, as for a plain id (noticeSKU takes the DedupKey's base
-// whole, not up to the first "|").
+// the kettles are announced, as for a plain id (a key cut at the first "|" once
+// lost the SKU).
 func TestCappedNoticeEventIDWithPipe(t *testing.T) {
 	for _, id := range []string{"r5x2", "r5x|2", "r5x:reserved:2"} {
 		t.Run(id, func(t *testing.T) {

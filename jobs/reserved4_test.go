@@ -81,69 +81,15 @@ func TestOutOfOrderRestockAfterNewBackorderToldAtWait(t *testing.T) {
 	}
 }
 
-// TestHeldNoticeOfGivenUpReservation with the restocks stamped the other way round:
-// R1 (Nov 5) reserves l1's kettles while the offer is open (held); the customer
-// chooses the substitute (l1 gives them up) and switches back to wait; R2, stamped
-// Nov 4 but heard of after, reserves two kettles anew, its batch still queued. At the
-// deadline reservations takes R1 (the newest by restock time) for l1's reservation:
-// R1's held record names l1, and R2's batch, running later (after l2's
-// backorder_notice), names l1 again.
-func TestOutOfOrderRestockGivenUpToldOnce(t *testing.T) {
-	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
-	h.start()
-	const o = "ord_rv9b"
-	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
-	h.start1(promisedBy(orderEvent("rv9b1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
-		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q}]`, day(70))+sub), 60))
-	off := offerOf(t, h, o)
-	restockAt(t, h, "rv9b-r1", "2026-11-05T10:00:00Z", 2)
-	runBatches(t, h, hb) // R1's: held for the offer
-	if _, _, err := h.worker.Choose(t.Context(), off.ID, "substitute", "web"); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := h.worker.Choose(t.Context(), off.ID, "wait", "web"); err != nil {
-		t.Fatal(err)
-	}
-	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 0 {
-		t.Fatalf("l1 back to wait: %s, %d allocated; want awaiting_choice, 0", l.State, l.AllocatedQty)
-	}
-	restockAt(t, h, "rv9b-r2", "2026-11-04T10:00:00Z", 2) // R2: stamped before R1; its batch stays queued
-	if l := lineOf(t, h, o, "l1"); l.AllocatedQty != 2 {
-		t.Fatalf("l1 after R2: %d allocated, want 2", l.AllocatedQty)
-	}
-	runDeadline(t, h, off, 61*24*time.Hour)
-	if got := offerOf(t, h, o); got.Choice != "wait" {
-		t.Fatalf("offer decided %q, want wait", got.Choice)
-	}
-	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated {
-		t.Fatalf("l1 after the deadline: %s, want allocated", l.State)
-	}
-	time.Sleep(500 * time.Millisecond)
-	h.start1(promisedBy(orderEvent("rv9b3", "order.backordered", "2026-11-06T10:00:00Z", o, custNoConsent,
-		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l2","quantity":1,"eta":%q}]`, day(65))), 60))
-	runBatches(t, h, hb) // R2's, late
-	time.Sleep(time.Second)
-	// One restock_notice went out, naming l1's two kettles (R2's).
-	if got, want := restockLog(h, o), []string{"restock_notice email sent"}; !slices.Equal(got, want) {
-		t.Errorf("restock notices:\n got %q\nwant %q\n%q", got, want, h.summary(o))
-	}
-	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
-		t.Errorf("l1's kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
-	}
-}
-
 // Two offers in a row on one line. l1 (2 kettles, date past the promise) is offered
 // (O1); R1 reserves its kettles while O1 is open (held). Silence at O1's deadline is
 // consent: the customer hears that l1's kettles are reserved. l1's date then slips
 // past the consented date: a renewed offer O2, which keeps the reservation. While it
 // is open l2 (a gift kettle, same SKU) is backordered and R2 reserves it: R2's batch
 // tells of l2 and holds a notice back for O2 (l1 is awaiting and covered). The
-// customer answers "wait" to O2. At O2's deadline l1's newest reservation is still
-// R1's, which was told — but under the first wait's DedupKey (deadline:O1:reserved:KET),
-// not R1's own, so heldNews finds R1's notice "never told" and R2's held record
-// (later than R1) names l1 a second time.
+// customer answers "wait" to O2. At O2's deadline l1's reservation is still R1's,
+// told at O1's wait: it is not named again. (Once, the told notice under the first
+// wait's DedupKey went unseen, and R2's held record named l1 a second time.)
 func TestRenewedOfferTellsReservationOnce(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
 	h.start()

@@ -72,11 +72,9 @@ func TestBatchRerunSendsPendingNotice(t *testing.T) {
 
 // The daily cap (2) holds back R's restock_notice (backorder_notice and eta_update
 // went out today); l1 stays not told of its kettles. A day later a parcel ships one
-// of them: coveredNews decides the restock_notice for the kettle still reserved —
-// under R's batch's DedupKey (reservationKey), where the capped record already is.
-// The store keeps that record and creates nothing, but decideNotifications saw a
-// channel go out and set reserved_told: nothing is sent, and no later path (a wait,
-// a parcel) names l1 again.
+// of them: the parcel tells of the kettle still reserved. (Once, its notice shared R's
+// batch's DedupKey, where the capped record was: nothing was created, yet l1 was
+// marked told, and no later path named it.)
 func TestParcelAfterCappedNoticeTells(t *testing.T) {
 	h := newHarness(t, `{coalesce_window: 300ms, quiet_hours: "", max_updates_per_day: 2}`)
 	h.start()

@@ -81,10 +81,10 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &bp); err != nil || bp.ID == "" {
 		return fmt.Errorf("bad %s payload: %w", TypeRestockBatch, asynq.SkipRetry)
 	}
-	var told []string
+	var nothingNew []string
 	err := w.retryCommit(ctx, func() (*plan, error) {
-		p, t, err := w.planRestockBatch(ctx, bp)
-		told = t
+		p, quiet, err := w.planRestockBatch(ctx, bp)
+		nothingNew = quiet
 		return p, err
 	})
 	if err != nil {
@@ -96,7 +96,7 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	// restock left pending for them, on the low queue in send batches as a first run
 	// does (a send re-checks the order).
 	var pending []*store.Notification
-	for _, id := range told {
+	for _, id := range nothingNew {
 		f := store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice, EventSource: bp.Source, EventID: bp.ID,
 			Status: store.NotificationPending}
 		ns, err := w.Store.ListNotifications(ctx, f)
@@ -110,14 +110,14 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	return w.enqueueSends(ctx, pending, QueueLow)
 }
 
-// planRestockBatch decides the batch's notices; told are the orders with nothing new
-// to tell (HandleRestockBatch).
+// planRestockBatch decides the batch's notices, and returns the orders it found
+// nothing new to tell (HandleRestockBatch).
 func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (*plan, []string, error) {
 	recs, err := w.Store.GetOrders(ctx, bp.Orders)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load batch: %w", err)
 	}
-	var toldAlready []string
+	var nothingNew []string
 	p := newPlan(bp.Source, bp.ID, w.Now())
 	p.commit.LeaveStatus = true
 	p.bulkQueue = QueueLow
@@ -131,7 +131,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		}
 		told, held := o.restockLines(bp.SKU)
 		if len(told) == 0 {
-			toldAlready = append(toldAlready, o.rec.ID)
+			nothingNew = append(nothingNew, o.rec.ID)
 		}
 		if len(told) > 0 {
 			news, ds = append(news, o), append(ds, decision{kind: templates.KindRestockNotice, lines: told})
@@ -155,7 +155,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		}
 	}
 	if len(news) == 0 {
-		return p, toldAlready, nil
+		return p, nothingNew, nil
 	}
 	orders := slices.CompactFunc(slices.Clone(news), func(a, b *orderState) bool { return a == b })
 	if p.pre, err = w.prefetch(ctx, orders, templates.KindRestockNotice); err != nil {
@@ -185,7 +185,7 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 			p.commit.Checked = append(p.commit.Checked, o.rec)
 		}
 	}
-	return p, toldAlready, nil
+	return p, nothingNew, nil
 }
 
 // restockKey is the DedupKey base of a restock's notices.
