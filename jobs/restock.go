@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -166,14 +167,14 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		if ds[i].dedupBase != "" {
 			b = ds[i].dedupBase
 		}
+		decided := len(p.commit.Notifications)
 		if err := w.decideNotifications(ctx, p, o, ds[i], b); err != nil {
 			return nil, nil, err
 		}
 		if ds[i].hold == "" { // the order is not rewritten: its lines told go on their own
 			for _, vl := range ds[i].lines {
 				if l := o.lineState(vl.ID); l != nil && l.ReservedTold {
-					p.commit.ToldReserved = append(p.commit.ToldReserved, store.ToldLine{OrderID: o.rec.ID, LineID: vl.ID,
-						Key: b + "|" + o.rec.ID + "|" + templates.KindRestockNotice})
+					p.commit.ToldReserved = append(p.commit.ToldReserved, toldBy(o.rec.ID, vl.ID, p.commit.Notifications[decided:])...)
 				}
 			}
 		}
@@ -186,6 +187,20 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 		}
 	}
 	return p, nothingNew, nil
+}
+
+// toldBy returns line lineID of order told of its reservation by each of ns that
+// tells it: pending, or suppressed as the recipient's last news. The store marks the
+// line only if one of them is created: one whose DedupKey was taken already (a run of
+// this batch before the line lost its reservation and got another) tells nothing now.
+func toldBy(order, lineID string, ns []*store.Notification) []store.ToldLine {
+	var out []store.ToldLine
+	for _, n := range ns {
+		if n.Status == store.NotificationPending || strings.HasPrefix(n.Reason, dedupReason) {
+			out = append(out, store.ToldLine{OrderID: order, LineID: lineID, NotificationID: n.ID})
+		}
+	}
+	return out
 }
 
 // restockKey is the DedupKey base of a restock's notices.

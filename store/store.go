@@ -155,9 +155,9 @@ type OrderLine struct {
 	ReservedTold bool
 }
 
-// ToldLine is a line of an order told of its reservation by the notifications decided
-// under Key, a DedupKey less its "|<channel>".
-type ToldLine struct{ OrderID, LineID, Key string }
+// ToldLine is a line of an order told of its reservation by notification
+// NotificationID, if the commit creates it.
+type ToldLine struct{ OrderID, LineID, NotificationID string }
 
 // Owed is how many units of the line its backorder still owes the customer: the
 // backordered quantity, less the units shipped beyond those that were in stock (a
@@ -300,10 +300,10 @@ type EventCommit struct {
 	// An order is in Orders or in Checked, not both.
 	Checked []*Order
 	// ToldReserved are lines of Checked orders (a restock batch's) whose ReservedTold
-	// becomes true if, as stored after the commit, a notification under their Key is
-	// pending, sent or delivered, or suppressed as the same news ("deduplicated:"): a
-	// notification that existed under the key keeps its status, so a re-decision that
-	// found a capped one tells nothing. Not while nothing is reserved for the line.
+	// becomes true if the commit creates their notification: one whose DedupKey
+	// exists is not created, and what is stored under that key was decided earlier
+	// (capped, or about units reserved before), so it tells nothing now. Not while
+	// nothing is reserved for the line. A line may be listed once per notification.
 	ToldReserved []ToldLine
 	// Notifications are created unless their DedupKey exists.
 	Notifications []*Notification

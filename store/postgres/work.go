@@ -44,11 +44,9 @@ const (
 	// toldReserved marks lines of checked orders told of their reservation (a
 	// restock batch's): only a column no index holds.
 	toldReserved = `UPDATE order_lines l SET reserved_told = true
-		FROM unnest($1::text[], $2::text[], $3::text[]) AS t(order_id, line_id, key)
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS t(order_id, line_id, notification_id)
 		WHERE l.order_id = t.order_id AND l.line_id = t.line_id AND l.allocated_qty > 0
-			AND EXISTS (SELECT 1 FROM notifications n
-				WHERE n.dedup_key IN (t.key || '|email', t.key || '|sms')
-					AND (n.status IN ('pending', 'sent', 'delivered') OR n.reason LIKE 'deduplicated:%'))`
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.id = t.notification_id)`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
 		ON CONFLICT DO NOTHING`
@@ -118,11 +116,11 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 		created = queueNotifications(b, c.Notifications)
 		if len(c.ToldReserved) > 0 { // after the notifications: it reads them
 			n := len(c.ToldReserved)
-			orders, lines, keys := make([]string, n), make([]string, n), make([]string, n)
+			orders, lines, ids := make([]string, n), make([]string, n), make([]string, n)
 			for i, r := range c.ToldReserved {
-				orders[i], lines[i], keys[i] = r.OrderID, r.LineID, r.Key
+				orders[i], lines[i], ids[i] = r.OrderID, r.LineID, r.NotificationID
 			}
-			b.Queue(toldReserved, orders, lines, keys)
+			b.Queue(toldReserved, orders, lines, ids)
 		}
 		for i := range c.UpsertPending {
 			b.Queue(upsertPending, pendingArgs(&c.UpsertPending[i])...)

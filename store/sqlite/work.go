@@ -24,9 +24,7 @@ const (
 	// toldReserved marks a line of a checked order told of its reservation.
 	toldReserved = `UPDATE order_lines SET reserved_told = 1
 		WHERE order_id = ? AND line_id = ? AND allocated_qty > 0
-			AND EXISTS (SELECT 1 FROM notifications n
-				WHERE n.dedup_key IN (?3 || '|email', ?3 || '|sms')
-					AND (n.status IN ('pending', 'sent', 'delivered') OR n.reason LIKE 'deduplicated:%'))`
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.id = ?)`
 	deleteLines = `DELETE FROM order_lines WHERE order_id = ?`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
@@ -125,7 +123,7 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 	if len(c.ToldReserved) > 0 { // after the notifications: it reads them
 		stmt := ct.stmt(toldReserved)
 		for _, r := range c.ToldReserved {
-			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID, r.Key); err != nil {
+			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID, r.NotificationID); err != nil {
 				return nil, fmt.Errorf("line %s/%s told: %w", r.OrderID, r.LineID, err)
 			}
 		}
