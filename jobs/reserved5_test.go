@@ -235,14 +235,7 @@ func rerunHarness(t *testing.T, policy ...string) (*harness, *rerun) {
 // take returns the one restock batch held.
 func (rr *rerun) take(t *testing.T) *asynq.Task {
 	t.Helper()
-	rr.hb.mu.Lock()
-	defer rr.hb.mu.Unlock()
-	if len(rr.hb.held) != 1 {
-		t.Fatalf("%d restock batches held, want 1", len(rr.hb.held))
-	}
-	b := rr.hb.held[0]
-	rr.hb.held = nil
-	return b
+	return takeOne(t, rr.hb)
 }
 
 // failRun runs batch with sends impossible to queue: it commits, its inline send

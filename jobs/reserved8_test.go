@@ -1,42 +1,70 @@
 package jobs_test
 
+// A restock's notice batch run again after its line lost the units it announced and
+// a later restock reserved others.
+
 import (
 	"slices"
 	"testing"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
 
-// Restock R reserves l1's two kettles; its notice batch commits the restock_notice
-// and fails to queue its send, so asynq will run it again. Before it does, l1 is
-// backordered anew (the shop lost the kettles) and restock R2 reserves two kettles
-// for it. R's batch then runs again, before R2's: the kettles reserved now are R2's
-// to announce. R's re-run must not take the line for told because its own old notice
-// sits under its DedupKey, or R2's batch finds l1 told and the customer never hears
-// that the kettles are reserved again.
-func TestOldBatchRerunLeavesNewReservationUntold(t *testing.T) {
-	h, rr := rerunHarness(t)
-	const o = "ord_rx_old_rerun"
-	h.step(backorderL1("rxo1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
-	restockAt(t, h, "rxo-r", "2026-11-05T10:00:00Z", 2)
-	first := rr.take(t)
-	rr.failRun(t, h, first, "the batch's first run could not queue its send and still reported success")
-	rr.down.down.Store(false)
-	h.start1(backorderL1("rxo2", "2026-11-06T10:00:00Z", o, `"2026-12-20"`))
+// reReserved backorders l1 (2 kettles) of order o, restocks 2 (R, whose batch is
+// taken from hold and run by run), backorders l1 anew and restocks 2 again (R2); it
+// returns R's and R2's batches, R2's not run yet.
+func reReserved(t *testing.T, h *harness, hold func() *holdBatches, o string, run func(*asynq.Task)) (r, r2 *asynq.Task) {
+	t.Helper()
+	h.step(backorderL1(o+"-1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
+	restockAt(t, h, o+"-r", "2026-11-05T10:00:00Z", 2)
+	r = takeOne(t, hold())
+	run(r)
+	h.start1(backorderL1(o+"-2", "2026-11-06T10:00:00Z", o, `"2026-12-20"`))
 	if l := lineOf(t, h, o, "l1"); l.State != store.LineBackordered || l.AllocatedQty != 0 || l.ReservedTold {
 		t.Fatalf("l1 backordered anew: %s, %d allocated, told %v; want backordered, 0, false", l.State, l.AllocatedQty, l.ReservedTold)
 	}
-	h.start1(ev("rxo-r2", "inventory.restocked", "2026-11-07T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
-	second := rr.take(t)
-	if err := h.worker.HandleRestockBatch(t.Context(), first); err != nil {
-		t.Fatalf("R's batch again: %v", err)
+	h.start1(ev(o+"-r2", "inventory.restocked", "2026-11-07T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
+	return r, takeOne(t, hold())
+}
+
+// takeOne returns the one restock batch hb holds.
+func takeOne(t *testing.T, hb *holdBatches) *asynq.Task {
+	t.Helper()
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
+	if len(hb.held) != 1 {
+		t.Fatalf("%d restock batches held, want 1", len(hb.held))
 	}
+	b := hb.held[0]
+	hb.held = nil
+	return b
+}
+
+// R's batch sent its notice; the worker died before asynq heard the task was done, so
+// asynq runs it again — after l1 lost those kettles and R2 reserved two more, before
+// R2's batch. The kettles reserved now are R2's to announce: R's re-run finds its own
+// sent notice under its DedupKey and must not take l1 for told by it, or R2's batch
+// names nothing and the customer never hears that kettles are reserved again.
+func TestOldBatchRerunAfterSentLeavesNewReservationToNext(t *testing.T) {
+	h := newHarness(t)
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	h.start()
+	const o = "ord_rx_old_sent"
+	run := func(b *asynq.Task) {
+		if err := h.worker.HandleRestockBatch(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, r2 := reReserved(t, h, func() *holdBatches { return hb }, o, run)
+	run(r) // again
 	if l := lineOf(t, h, o, "l1"); l.ReservedTold {
-		t.Errorf("after R's batch ran again l1 is told of R2's kettles, but only R's notice went out:\n%q", h.summary(o))
+		t.Errorf("after R's batch ran again l1 is told of R2's kettles, but no notice went out:\n%q", h.summary(o))
 	}
-	if err := h.worker.HandleRestockBatch(t.Context(), second); err != nil {
-		t.Fatalf("R2's batch: %v", err)
-	}
+	run(r2)
 	want := []string{
 		"backorder_notice email sent", // l1 backordered
 		"restock_notice email sent",   // R: l1's kettles reserved
@@ -48,5 +76,37 @@ func TestOldBatchRerunLeavesNewReservationUntold(t *testing.T) {
 	}
 	if l := lineOf(t, h, o, "l1"); !l.ReservedTold {
 		t.Errorf("l1 not told of its reservation after R2's notice")
+	}
+}
+
+// R's batch committed its notice and failed to queue its send, so asynq runs it
+// again — after l1 lost those kettles and R2 reserved two more, before R2's batch.
+// The re-run's commit sends R's notice, still pending ("reserved", true again now):
+// l1 is told, and R2's batch says nothing. One notice, not two.
+func TestOldBatchRerunWithPendingNoticeTellsOnce(t *testing.T) {
+	h, rr := rerunHarness(t)
+	const o = "ord_rx_old_pending"
+	r, r2 := reReserved(t, h, func() *holdBatches { return rr.hb }, o, func(b *asynq.Task) {
+		rr.failRun(t, h, b, "the batch's first run could not queue its send and still reported success")
+		rr.down.down.Store(false)
+	})
+	for _, b := range []*asynq.Task{r, r2} {
+		if err := h.worker.HandleRestockBatch(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"backorder_notice email sent", // l1 backordered
+		"restock_notice email sent",   // R's, decided before l1 was backordered anew, sent after it
+		"backorder_notice email sent", // l1 backordered anew
+	}
+	if got := settleLog(h, o, want); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if n := rr.flaky.passed.Load(); n != 1 {
+		t.Errorf("restock_notice reached the provider %d times, want 1", n)
+	}
+	if l := lineOf(t, h, o, "l1"); !l.ReservedTold {
+		t.Errorf("l1 not told of its reservation")
 	}
 }

@@ -190,14 +190,14 @@ func (w *Worker) planRestockBatch(ctx context.Context, bp RestockBatchPayload) (
 }
 
 // toldBy returns line lineID of order told of its reservation by each of ns that
-// tells it: pending, or suppressed as the recipient's last news. The store marks the
-// line only if one of them is created: one whose DedupKey was taken already (a run of
-// this batch before the line lost its reservation and got another) tells nothing now.
+// tells it: pending, or suppressed as the recipient's last news. Where a DedupKey was
+// taken already (by a run of this batch before the line lost its reservation and got
+// another) the store marks the line only if what is stored there still goes out.
 func toldBy(order, lineID string, ns []*store.Notification) []store.ToldLine {
 	var out []store.ToldLine
 	for _, n := range ns {
 		if n.Status == store.NotificationPending || strings.HasPrefix(n.Reason, dedupReason) {
-			out = append(out, store.ToldLine{OrderID: order, LineID: lineID, NotificationID: n.ID})
+			out = append(out, store.ToldLine{OrderID: order, LineID: lineID, NotificationID: n.ID, DedupKey: n.DedupKey})
 		}
 	}
 	return out

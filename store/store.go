@@ -156,8 +156,8 @@ type OrderLine struct {
 }
 
 // ToldLine is a line of an order told of its reservation by notification
-// NotificationID, if the commit creates it.
-type ToldLine struct{ OrderID, LineID, NotificationID string }
+// NotificationID, decided under DedupKey.
+type ToldLine struct{ OrderID, LineID, NotificationID, DedupKey string }
 
 // Owed is how many units of the line its backorder still owes the customer: the
 // backordered quantity, less the units shipped beyond those that were in stock (a
@@ -300,10 +300,12 @@ type EventCommit struct {
 	// An order is in Orders or in Checked, not both.
 	Checked []*Order
 	// ToldReserved are lines of Checked orders (a restock batch's) whose ReservedTold
-	// becomes true if the commit creates their notification: one whose DedupKey
-	// exists is not created, and what is stored under that key was decided earlier
-	// (capped, or about units reserved before), so it tells nothing now. Not while
-	// nothing is reserved for the line. A line may be listed once per notification.
+	// becomes true if their notification is one of Notifications and what is stored
+	// under its DedupKey after the commit is that notification (the commit created
+	// it) or is pending (returned by CommitEvent, so the commit's sends take it). A
+	// record decided earlier that is sent, delivered or suppressed tells nothing now:
+	// it was about units reserved before, or was capped. Not while nothing is
+	// reserved for the line. A line may be listed once per notification.
 	ToldReserved []ToldLine
 	// Notifications are created unless their DedupKey exists.
 	Notifications []*Notification
@@ -323,6 +325,22 @@ type EventCommit struct {
 	// Deliveries are outbound webhooks to create (an existing ID is left alone);
 	// Status defaults to DeliveryPending.
 	Deliveries []*WebhookDelivery
+}
+
+// TellingLines returns the ToldReserved entries whose notification is one of the
+// commit's Notifications: a line is told only by what this commit decided.
+func (c *EventCommit) TellingLines() []ToldLine {
+	ids := make(map[string]bool, len(c.Notifications))
+	for _, n := range c.Notifications {
+		ids[n.ID] = true
+	}
+	var out []ToldLine
+	for _, r := range c.ToldReserved {
+		if ids[r.NotificationID] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Offer states.

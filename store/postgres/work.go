@@ -44,9 +44,10 @@ const (
 	// toldReserved marks lines of checked orders told of their reservation (a
 	// restock batch's): only a column no index holds.
 	toldReserved = `UPDATE order_lines l SET reserved_told = true
-		FROM unnest($1::text[], $2::text[], $3::text[]) AS t(order_id, line_id, notification_id)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(order_id, line_id, notification_id, dedup_key)
 		WHERE l.order_id = t.order_id AND l.line_id = t.line_id AND l.allocated_qty > 0
-			AND EXISTS (SELECT 1 FROM notifications n WHERE n.id = t.notification_id)`
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key = t.dedup_key
+				AND (n.id = t.notification_id OR n.status = 'pending'))`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
 		ON CONFLICT DO NOTHING`
@@ -114,13 +115,13 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 			b.Queue(insertAlloc, transpose(rows)...)
 		}
 		created = queueNotifications(b, c.Notifications)
-		if len(c.ToldReserved) > 0 { // after the notifications: it reads them
-			n := len(c.ToldReserved)
-			orders, lines, ids := make([]string, n), make([]string, n), make([]string, n)
-			for i, r := range c.ToldReserved {
-				orders[i], lines[i], ids[i] = r.OrderID, r.LineID, r.NotificationID
+		if told := c.TellingLines(); len(told) > 0 { // after the notifications: it reads them
+			n := len(told)
+			orders, lines, ids, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			for i, r := range told {
+				orders[i], lines[i], ids[i], keys[i] = r.OrderID, r.LineID, r.NotificationID, r.DedupKey
 			}
-			b.Queue(toldReserved, orders, lines, ids)
+			b.Queue(toldReserved, orders, lines, ids, keys)
 		}
 		for i := range c.UpsertPending {
 			b.Queue(upsertPending, pendingArgs(&c.UpsertPending[i])...)

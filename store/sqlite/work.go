@@ -23,8 +23,9 @@ const (
 	checkOrderCAS = `UPDATE orders SET version = version + 1 WHERE id = ? AND version = ?`
 	// toldReserved marks a line of a checked order told of its reservation.
 	toldReserved = `UPDATE order_lines SET reserved_told = 1
-		WHERE order_id = ? AND line_id = ? AND allocated_qty > 0
-			AND EXISTS (SELECT 1 FROM notifications n WHERE n.id = ?)`
+		WHERE order_id = ?1 AND line_id = ?2 AND allocated_qty > 0
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key = ?4
+				AND (n.id = ?3 OR n.status = 'pending'))`
 	deleteLines = `DELETE FROM order_lines WHERE order_id = ?`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
@@ -120,10 +121,10 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(c.ToldReserved) > 0 { // after the notifications: it reads them
+	if told := c.TellingLines(); len(told) > 0 { // after the notifications: it reads them
 		stmt := ct.stmt(toldReserved)
-		for _, r := range c.ToldReserved {
-			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID, r.NotificationID); err != nil {
+		for _, r := range told {
+			if _, err := stmt.ExecContext(ct.ctx, r.OrderID, r.LineID, r.NotificationID, r.DedupKey); err != nil {
 				return nil, fmt.Errorf("line %s/%s told: %w", r.OrderID, r.LineID, err)
 			}
 		}

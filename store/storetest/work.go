@@ -361,9 +361,10 @@ func testCommitChecked(t *testing.T, s store.Store) {
 
 // testReservedTold: a line's ReservedTold is stored as given while units are reserved
 // for it, and false when none are; a commit's ToldReserved sets it on lines of checked
-// orders that have units reserved, when the commit creates the line's notification —
-// not when its DedupKey holds one decided earlier (capped, or sent about units
-// reserved before), even if the commit decided it anew as pending.
+// orders that have units reserved, when their DedupKey holds the notification the
+// commit created, or one pending (the commit's sends take it) — not one decided
+// earlier that is suppressed (capped) or sent (about units reserved before), even if
+// the commit decided it anew as pending.
 func testReservedTold(t *testing.T, s store.Store) {
 	t.Parallel()
 	w, ctx := workStore(t, s), t.Context()
@@ -371,14 +372,18 @@ func testReservedTold(t *testing.T, s store.Store) {
 	told, none := backordered("l1", "KET", 2, 2), backordered("l2", "KET", 1, 0)
 	told.State, told.ReservedTold, none.ReservedTold = store.LineAllocated, true, true
 	a := newOrder("ord_a", "acme", t0, told, none)
-	b := newOrder("ord_b", "acme", t0, backordered("l1", "KET", 2, 2), backordered("l2", "KET", 1, 0),
-		backordered("l3", "KET", 1, 1), backordered("l4", "KET", 1, 1), backordered("l5", "KET", 1, 1),
-		backordered("l6", "KET", 1, 1))
+	var lines []store.OrderLine
+	for i := range 8 {
+		lines = append(lines, backordered(fmt.Sprint("l", i+1), "KET", 1, 1))
+	}
+	lines[1].AllocatedQty = 0
+	b := newOrder("ord_b", "acme", t0, lines...)
 	capped := newNotification("n_cap", "ord_b", "restock_notice", "cap|ord_b|restock_notice|email", t0)
 	capped.Status, capped.Reason = store.NotificationSuppressed, "capped: 2 updates in the last 24 h (max_updates_per_day 2)"
 	before := newNotification("n_before", "ord_b", "restock_notice", "old|ord_b|restock_notice|email", t0)
 	before.Status = store.NotificationSent
-	if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{a, b}, capped, before)); err != nil {
+	waiting := newNotification("n_waiting", "ord_b", "restock_notice", "wait|ord_b|restock_notice|email", t0) // pending
+	if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{a, b}, capped, before, waiting)); err != nil {
 		t.Fatalf("CommitEvent: %v", err)
 	}
 	toldOf := func(id string) []bool {
@@ -394,27 +399,33 @@ func testReservedTold(t *testing.T, s store.Store) {
 		return out
 	}
 	assertEqual(t, "ord_a's lines told (nothing reserved for l2)", []bool{true, false}, toldOf("ord_a"))
-	assertEqual(t, "ord_b's lines told", []bool{false, false, false, false, false, false}, toldOf("ord_b"))
+	assertEqual(t, "ord_b's lines told", make([]bool, 8), toldOf("ord_b"))
 	readB, _ := s.GetOrder(ctx, "ord_b")
 	sent := newNotification("n_sent", "ord_b", "restock_notice", "r|ord_b|restock_notice|email", t0)
-	again := newNotification("n_again", "ord_b", "restock_notice", "cap|ord_b|restock_notice|email", t0) // pending, but the key holds the capped one
+	again := newNotification("n_again", "ord_b", "restock_notice", "cap|ord_b|restock_notice|email", t0) // the key holds the capped one
 	dup := newNotification("n_dup", "ord_b", "restock_notice", "dup|ord_b|restock_notice|email", t0)
 	dup.Status, dup.Reason = store.NotificationSuppressed, "deduplicated: same news as notification n_sent"
-	anew := newNotification("n_anew", "ord_b", "restock_notice", "old|ord_b|restock_notice|email", t0) // the key holds one sent before
-	c := newCommit("e2", nil, sent, again, dup, anew)
+	anew := newNotification("n_anew", "ord_b", "restock_notice", "old|ord_b|restock_notice|email", t0)      // the key holds one sent before
+	retold := newNotification("n_retold", "ord_b", "restock_notice", "wait|ord_b|restock_notice|email", t0) // the key holds one pending
+	c := newCommit("e2", nil, sent, again, dup, anew, retold)
 	c.Checked = []*store.Order{readB}
+	told1 := func(line string, n *store.Notification) store.ToldLine {
+		return store.ToldLine{OrderID: "ord_b", LineID: line, NotificationID: n.ID, DedupKey: n.DedupKey}
+	}
 	c.ToldReserved = []store.ToldLine{
-		{OrderID: "ord_b", LineID: "l1", NotificationID: "n_sent"},
-		{OrderID: "ord_b", LineID: "l2", NotificationID: "n_sent"},  // nothing reserved
-		{OrderID: "ord_b", LineID: "l3", NotificationID: "n_again"}, // not created: capped as stored
-		{OrderID: "ord_b", LineID: "l4", NotificationID: "n_dup"},   // the same news
-		{OrderID: "ord_b", LineID: "l5", NotificationID: "n_none"},
-		{OrderID: "ord_b", LineID: "l6", NotificationID: "n_anew"}, // not created: sent before
+		told1("l1", sent),
+		told1("l2", sent),  // nothing reserved
+		told1("l3", again), // capped as stored
+		told1("l4", dup),   // the same news
+		{OrderID: "ord_b", LineID: "l5", NotificationID: "n_none", DedupKey: "none|ord_b|restock_notice|email"},
+		told1("l6", anew),   // sent before
+		told1("l7", retold), // pending as stored: goes out now
+		told1("l8", before), // an earlier commit's notification, under its key: not this commit's
 	}
 	if _, err := w.CommitEvent(ctx, c); err != nil {
 		t.Fatalf("CommitEvent with told lines: %v", err)
 	}
-	assertEqual(t, "ord_b's lines told after the commit", []bool{true, false, false, true, false, false}, toldOf("ord_b"))
+	assertEqual(t, "ord_b's lines told after the commit", []bool{true, false, false, true, false, false, true, false}, toldOf("ord_b"))
 }
 
 // testCommitRace has goroutines that all read version v commit at once: exactly one
