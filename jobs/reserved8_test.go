@@ -5,6 +5,7 @@ package jobs_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -108,5 +109,44 @@ func TestOldBatchRerunWithPendingNoticeTellsOnce(t *testing.T) {
 	}
 	if l := lineOf(t, h, o, "l1"); !l.ReservedTold {
 		t.Errorf("l1 not told of its reservation")
+	}
+}
+
+// As above, but R2's batch runs before R's batch runs again: R2's notice tells of the
+// kettles reserved now, and R's, still pending, would say the same a second time. R's
+// re-run finds l1 told and records its notice as the same news, not sent.
+func TestOldBatchRerunAfterNextBatchSendsNoRepeat(t *testing.T) {
+	h, rr := rerunHarness(t)
+	const o = "ord_rx_old_after"
+	r, r2 := reReserved(t, h, func() *holdBatches { return rr.hb }, o, func(b *asynq.Task) {
+		rr.failRun(t, h, b, "the batch's first run could not queue its send and still reported success")
+		rr.down.down.Store(false)
+	})
+	for _, b := range []*asynq.Task{r2, r} {
+		if err := h.worker.HandleRestockBatch(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"backorder_notice email sent",     // l1 backordered
+		"restock_notice email suppressed", // R's: the same news as R2's, which went out
+		"backorder_notice email sent",     // l1 backordered anew
+		"restock_notice email sent",       // R2: l1's kettles reserved
+	}
+	statuses := func() []string { // without the reasons (they name notification ids)
+		log := emailLog(h.summary(o))
+		for i, s := range log {
+			log[i], _, _ = strings.Cut(s, " (")
+		}
+		return log
+	}
+	waitFor(t, "no notice pending", func() bool {
+		return !slices.ContainsFunc(statuses(), func(s string) bool { return strings.HasSuffix(s, " pending") })
+	})
+	if got := statuses(); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q\n%q", got, want, h.summary(o))
+	}
+	if n := rr.flaky.passed.Load(); n != 1 {
+		t.Errorf("restock_notice reached the provider %d times, want 1", n)
 	}
 }

@@ -95,20 +95,45 @@ func (w *Worker) HandleRestockBatch(ctx context.Context, t *asynq.Task) error {
 	// or by this batch in a run that committed and then failed to queue its sends,
 	// which stay pending), are held, or still wait for stock. Queue what this
 	// restock left pending for them, on the low queue in send batches as a first run
-	// does (a send re-checks the order).
+	// does (a send re-checks the order) — but not a notice whose news a later one
+	// to the same recipient carries (the units it named were lost, and another
+	// restock reserved as many and has announced them).
 	var pending []*store.Notification
 	for _, id := range nothingNew {
-		f := store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice, EventSource: bp.Source, EventID: bp.ID,
-			Status: store.NotificationPending}
-		ns, err := w.Store.ListNotifications(ctx, f)
+		ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: id, Kind: templates.KindRestockNotice})
 		if err != nil {
 			return fmt.Errorf("pending notices of %s: %w", id, err)
 		}
 		for i := range ns {
-			pending = append(pending, &ns[i])
+			n := &ns[i]
+			if n.Status != store.NotificationPending || n.EventSource != bp.Source || n.EventID != bp.ID {
+				continue
+			}
+			if later := laterSameNews(ns, n); later != nil {
+				n.Status, n.Reason, n.UpdatedAt = store.NotificationSuppressed, dedupReason+" same news as later notification "+later.ID, w.Now()
+				if err := w.Store.UpdateNotification(ctx, n); err != nil {
+					return fmt.Errorf("notice %s: %w", n.ID, err)
+				}
+				continue
+			}
+			pending = append(pending, n)
 		}
 	}
 	return w.enqueueSends(ctx, pending, QueueLow)
+}
+
+// laterSameNews returns the notification of ns decided after n with n's news for n's
+// recipient that is going or has gone out, or nil.
+func laterSameNews(ns []store.Notification, n *store.Notification) *store.Notification {
+	for i := range ns {
+		m := &ns[i]
+		if m.ID != n.ID && m.Channel == n.Channel && m.Recipient == n.Recipient && m.Fingerprint == n.Fingerprint &&
+			m.CreatedAt.After(n.CreatedAt) && (m.Status == store.NotificationPending || m.Status == store.NotificationSent ||
+			m.Status == store.NotificationDelivered) {
+			return m
+		}
+	}
+	return nil
 }
 
 // planRestockBatch decides the batch's notices, and returns the orders it found
