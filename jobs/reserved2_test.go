@@ -321,8 +321,7 @@ func TestWaitNoticeAfterReservationLostAndRegained(t *testing.T) {
 // l2: the customer hears of l1's kettles once.
 func TestBatchAfterDeadlineNamesLineOnce(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_r4c"
 	h.start1(sameSKU(promisedBy(orderEvent("r4c1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
@@ -397,8 +396,7 @@ func TestWaitNoticeNamesOnlyHeldSKU(t *testing.T) {
 // kettle's batch, running after, names the kettle: each once.
 func TestWaitNoticeLeavesUnbatchedSKU(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_r5c"
 	h.start1(promisedBy(orderEvent("r5c1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
@@ -511,8 +509,7 @@ func TestCappedOtherSKUNamesNoToldSKU(t *testing.T) {
 // offer's id, not by clocks, and at "wait" the kettles are announced.
 func TestHeldNoticeWorkersClocksApart(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_rv2"
 	h.start1(promisedBy(backorderL1("rv2a", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(70))), 60))
@@ -540,8 +537,7 @@ func TestHeldNoticeWorkersClocksApart(t *testing.T) {
 // the kettles. The rerun finds l1 allocated: the customer is still told once.
 func TestBatchRetryAfterWaitTellsOnce(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_rv3"
 	h.start1(promisedBy(backorderL1("rv3a", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(70))), 60))
@@ -619,8 +615,7 @@ func (s *offersHook) OffersOf(ctx context.Context, orderID string) ([]store.Offe
 // the order's version, loses the compare-and-set, reads it again and names them.
 func TestBatchOfferDecidedBetweenReads(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	oh := &offersHook{}
 	h.store = func(s jobs.Store) jobs.Store { oh.Store = s; return oh }
 	h.start()

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -223,8 +222,7 @@ func TestHeldNoticeOfGivenUpReservation(t *testing.T) {
 
 func heldNoticeOfGivenUpReservation(t *testing.T, o, r1At, r2At string) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
 	h.start1(promisedBy(orderEvent(o+"-1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
@@ -290,8 +288,7 @@ func TestParcelOfUncoveredLineTellsReservedLine(t *testing.T) {
 	for _, batchLast := range []bool{false, true} {
 		t.Run(fmt.Sprint("batch after the parcel: ", batchLast), func(t *testing.T) {
 			h := newHarness(t)
-			hb := &holdBatches{}
-			h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+			hb := h.holdingBatches()
 			h.start()
 			const o = "ord_unc"
 			h.step(sameSKU(orderEvent("unc1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,

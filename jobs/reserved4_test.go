@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/jobs"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -192,8 +191,7 @@ func TestCappedNoticeOfOtherLineNamesNoToldLine(t *testing.T) {
 // used yet.
 func TestCrossedParcelHeldThenLateBatchTellsOnce(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_rv9e"
 	h.start1(promisedBy(backorderL1("rv9e1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(70))), 60))

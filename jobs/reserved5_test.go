@@ -191,8 +191,7 @@ func TestBackfillAwaitingLineToldBeforeOffer(t *testing.T) {
 // The customer never hears of the kettles.
 func TestBackfillAllocatedLineBatchPending(t *testing.T) {
 	h, backfill := migratedHarness(t)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_rx_mig_b"
 	h.step(backorderL1("rxn1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))

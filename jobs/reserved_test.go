@@ -54,6 +54,14 @@ type holdBatches struct {
 	held []*asynq.Task
 }
 
+// holdingBatches makes h (not started yet) hold its restock batches for the test to
+// run.
+func (h *harness) holdingBatches() *holdBatches {
+	hb := &holdBatches{}
+	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	return hb
+}
+
 func (d *holdBatches) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
 	if t.Type() == jobs.TypeRestockBatch {
 		d.mu.Lock()
@@ -70,8 +78,7 @@ func (d *holdBatches) EnqueueContext(ctx context.Context, t *asynq.Task, opts ..
 // partial_shipment went out, does not send it again (one DedupKey for both).
 func TestCrossedParcelAndBatchToldOnce(t *testing.T) {
 	h := newHarness(t)
-	hb := &holdBatches{}
-	h.enqueuer = func(e jobs.Enqueuer) jobs.Enqueuer { hb.next = e; return hb }
+	hb := h.holdingBatches()
 	h.start()
 	const o = "ord_rsv_slow"
 	h.step(backorderL1("rvs1", "2026-11-02T10:00:00Z", o, `"2026-12-01"`))
