@@ -118,11 +118,20 @@ func (o *orderState) backordered(at time.Time, d *event.BackorderedData) ([]deci
 		if err != nil {
 			return nil, err
 		}
-		l.State, l.BackorderedQty, l.AllocatedQty, l.ETA, l.StateAt = store.LineBackordered, bl.Quantity, 0, eta, at
+		// A line of an open offer stays in it: the customer's choice decides it, and a
+		// restock is not announced while the offer may still end in a cancellation.
+		swapped := l.State == store.LineSubstitute
+		if l.State != store.LineAwaiting && !swapped {
+			l.State = store.LineBackordered
+		}
+		l.BackorderedQty, l.AllocatedQty, l.ETA, l.StateAt = bl.Quantity, 0, eta, at
 		l.ReservedTold = false // nothing reserved: the next reservation is news
 		l.BackorderType = bl.BackorderType
 		if l.BackorderType == "" {
 			l.BackorderType = event.BackorderStandard
+		}
+		if swapped {
+			continue // the customer takes the substitute: the item's backorder is not news to them
 		}
 		lines = append(lines, o.viewLine(bl.LineID, bl.Quantity, eta, nil))
 		if reason == "" {
