@@ -68,8 +68,12 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 	}
 	switch {
 	case e.Backordered != nil:
+		reserved := o.reservedSKUs()
 		ds, err := o.backordered(e.Time, e.Backordered)
 		if err != nil {
+			return nil, err
+		}
+		if err := w.withdrawReserved(ctx, p, o, reserved); err != nil {
 			return nil, err
 		}
 		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
@@ -268,7 +272,9 @@ func (o *orderState) coveredNews(off *store.Offer, carried []string, key string)
 
 // reservedKey is the DedupKey base of the restock_notice about sku that what key
 // names (an event, a deadline, an answer) decided besides its own message.
-func reservedKey(key, sku string) string { return key + ":reserved:" + sku }
+func reservedKey(key, sku string) string { return key + reservedSep + sku }
+
+const reservedSep = ":reserved:"
 
 // ship records a shipment and returns the ids and views of the lines it carried. A
 // parcel older than a line's state still adds its units, up to what is left of the

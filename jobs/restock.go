@@ -228,6 +228,82 @@ func toldBy(order, lineID string, ns []*store.Notification) []store.ToldLine {
 	return out
 }
 
+// reservedSKUs returns, for each SKU of the order with units reserved for a line,
+// those lines.
+func (o *orderState) reservedSKUs() map[string][]string {
+	out := map[string][]string{}
+	for _, l := range o.rec.Lines {
+		if l.AllocatedQty > 0 {
+			out[l.SKU] = append(out[l.SKU], l.LineID)
+		}
+	}
+	return out
+}
+
+// withdrawReserved withdraws, after an event took away units reserved for lines
+// (before: reservedSKUs, as they were), each restock_notice of the order still
+// pending (an SMS held for quiet hours, a send not queued yet) about such a line's
+// SKU: "reserved" is not true any more. The lines of that SKU are then no longer
+// told of their reservation, so the next notice about the SKU (a restock that covers
+// it again) names them all.
+func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, before map[string][]string) error {
+	lost := map[string]bool{}
+	for sku, ids := range before {
+		for _, id := range ids {
+			if l := o.lineState(id); l != nil && l.AllocatedQty == 0 {
+				lost[sku] = true
+			}
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: o.rec.ID, Kind: templates.KindRestockNotice,
+		Status: store.NotificationPending})
+	if err != nil || len(ns) == 0 {
+		return err
+	}
+	allocs, err := w.Store.LineAllocations(ctx, o.rec.ID)
+	if err != nil {
+		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
+	}
+	for i := range ns {
+		sku := o.noticeSKU(&ns[i], allocs)
+		if !lost[sku] {
+			continue
+		}
+		p.commit.Withdrawn = append(p.commit.Withdrawn, store.Withdrawal{NotificationID: ns[i].ID,
+			Reason: "superseded: backordered again before it went out (event " + p.commit.ID + ")"})
+		for j := range o.rec.Lines {
+			if o.rec.Lines[j].SKU == sku {
+				o.rec.Lines[j].ReservedTold = false
+			}
+		}
+	}
+	if n := len(p.commit.Withdrawn); n > 0 {
+		p.note("%d restock_notice no longer true withdrawn", n)
+	}
+	return nil
+}
+
+// noticeSKU returns the SKU a restock_notice of the order is about, from its
+// DedupKey: a restock's batch (the restock allocated to lines of one SKU, allocs) or
+// an event's reservedKey; "" when it cannot tell.
+func (o *orderState) noticeSKU(n *store.Notification, allocs []store.LineAllocation) string {
+	base := strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
+	if i := strings.LastIndex(base, reservedSep); i >= 0 {
+		return base[i+len(reservedSep):]
+	}
+	for _, a := range allocs {
+		if base == restockKey(a.RestockSource, a.RestockID) {
+			if l := o.lineState(a.LineID); l != nil {
+				return l.SKU
+			}
+		}
+	}
+	return ""
+}
+
 // restockKey is the DedupKey base of a restock's notices.
 func restockKey(source, id string) string { return "restock:" + event.Key(source, id) }
 

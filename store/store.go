@@ -159,6 +159,9 @@ type OrderLine struct {
 // NotificationID, decided under DedupKey.
 type ToldLine struct{ OrderID, LineID, NotificationID, DedupKey string }
 
+// Withdrawal names a pending notification to record as suppressed, and why.
+type Withdrawal struct{ NotificationID, Reason string }
+
 // Owed is how many units of the line its backorder still owes the customer: the
 // backordered quantity, less the units shipped beyond those that were in stock (a
 // parcel ships what is in stock first). The stores' restock allocation counts the
@@ -309,6 +312,10 @@ type EventCommit struct {
 	ToldReserved []ToldLine
 	// Notifications are created unless their DedupKey exists.
 	Notifications []*Notification
+	// Withdrawn are notifications decided earlier whose news is no longer true: each
+	// one still pending becomes suppressed with its Reason (one sent meanwhile is
+	// left as it is).
+	Withdrawn []Withdrawal
 	// Allocations are restock allocations; one that exists already (same restock,
 	// order and line) is not applied twice.
 	Allocations []Allocation

@@ -48,6 +48,10 @@ const (
 		WHERE l.order_id = t.order_id AND l.line_id = t.line_id AND l.allocated_qty > 0
 			AND EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key = t.dedup_key
 				AND (n.id = t.notification_id OR n.status = 'pending'))`
+	// withdraw suppresses notifications still pending.
+	withdraw = `UPDATE notifications n SET status = 'suppressed', reason = w.reason, updated_at = $3
+		FROM unnest($1::text[], $2::text[]) AS w(id, reason)
+		WHERE n.id = w.id AND n.status = 'pending'`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
 		ON CONFLICT DO NOTHING`
@@ -88,7 +92,7 @@ const deadlockDetected = "40P01"
 // statements that each write all their rows (unnest). In order: the event's status
 // (store.ErrNotFound if the event is absent; skipped with c.LeaveStatus), the orders with compare-and-set on
 // Version (store.ErrConflict when one changed since it was read, or when a new one
-// exists), their lines, the allocations, the notifications, the pending messages to
+// exists), their lines, the allocations, the notifications and those withdrawn, the pending messages to
 // upsert and then those to delete, the offers, the webhook deliveries. Any error
 // rolls everything back and leaves c as it was; on success each order's Version is
 // incremented.
@@ -115,6 +119,13 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 			b.Queue(insertAlloc, transpose(rows)...)
 		}
 		created = queueNotifications(b, c.Notifications)
+		if len(c.Withdrawn) > 0 {
+			ids, reasons := make([]string, len(c.Withdrawn)), make([]string, len(c.Withdrawn))
+			for i, w := range c.Withdrawn {
+				ids[i], reasons[i] = w.NotificationID, w.Reason
+			}
+			b.Queue(withdraw, ids, reasons, ts(c.At))
+		}
 		if told := c.TellingLines(); len(told) > 0 { // after the notifications: it reads them
 			n := len(told)
 			orders, lines, ids, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)

@@ -26,6 +26,8 @@ const (
 		WHERE order_id = ?1 AND line_id = ?2 AND allocated_qty > 0
 			AND EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key = ?4
 				AND (n.id = ?3 OR n.status = 'pending'))`
+	// withdraw suppresses a notification still pending.
+	withdraw    = `UPDATE notifications SET status = 'suppressed', reason = ?, updated_at = ? WHERE id = ? AND status = 'pending'`
 	deleteLines = `DELETE FROM order_lines WHERE order_id = ?`
 	insertAlloc = `INSERT INTO restock_allocations (` + allocationCols + `) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
@@ -42,7 +44,7 @@ const (
 )
 
 // commitQueries are prepared together; commitTx.stmt indexes them.
-var commitQueries = []string{insertOrder, updateOrderCAS, checkOrderCAS, toldReserved, deleteLines, insertLine,
+var commitQueries = []string{insertOrder, updateOrderCAS, checkOrderCAS, toldReserved, withdraw, deleteLines, insertLine,
 	insertAlloc, createReturning, notificationBy, upsertPending, deletePending, handleEvent,
 	upsertOffer, insertDelivery}
 
@@ -64,7 +66,7 @@ func (s *Store) CommitEvent(ctx context.Context, c *store.EventCommit) ([]*store
 	}
 	var out []*store.Notification
 	run := s.inTx
-	if len(c.Orders)+len(c.Checked)+len(c.ToldReserved)+len(c.Notifications)+len(c.Allocations) > maxGroupedRows {
+	if len(c.Orders)+len(c.Checked)+len(c.ToldReserved)+len(c.Notifications)+len(c.Withdrawn)+len(c.Allocations) > maxGroupedRows {
 		run = s.inTxAlone
 	}
 	err = run(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -120,6 +122,14 @@ func (ct *commitTx) commit(c *store.EventCommit) ([]*store.Notification, error) 
 	out, err := ct.notifications(c.Notifications)
 	if err != nil {
 		return nil, err
+	}
+	if len(c.Withdrawn) > 0 {
+		stmt := ct.stmt(withdraw)
+		for _, w := range c.Withdrawn {
+			if _, err := stmt.ExecContext(ct.ctx, w.Reason, fmtTime(c.At), w.NotificationID); err != nil {
+				return nil, fmt.Errorf("withdraw %s: %w", w.NotificationID, err)
+			}
+		}
 	}
 	if told := c.TellingLines(); len(told) > 0 { // after the notifications: it reads them
 		stmt := ct.stmt(toldReserved)

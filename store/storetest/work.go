@@ -130,6 +130,7 @@ func testCommitEvent(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("compare-and-set", func(t *testing.T) { testCommitCAS(t, open(t)) })
 	t.Run("checked orders: compare-and-set of the version only", func(t *testing.T) { testCommitChecked(t, open(t)) })
 	t.Run("lines told of their reservation", func(t *testing.T) { testReservedTold(t, open(t)) })
+	t.Run("notifications withdrawn", func(t *testing.T) { testWithdrawn(t, open(t)) })
 	t.Run("conflict of a later order leaves earlier ones unchanged", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -426,6 +427,42 @@ func testReservedTold(t *testing.T, s store.Store) {
 		t.Fatalf("CommitEvent with told lines: %v", err)
 	}
 	assertEqual(t, "ord_b's lines told after the commit", []bool{true, false, false, true, false, false, true, false}, toldOf("ord_b"))
+}
+
+// testWithdrawn: a commit's Withdrawn records each notification still pending as
+// suppressed with its reason, at the commit's time; one sent meanwhile, or absent,
+// is left as it is, and the commit succeeds.
+func testWithdrawn(t *testing.T, s store.Store) {
+	t.Parallel()
+	w, ctx := workStore(t, s), t.Context()
+	recordEvents(t, s, "ord_1", "e1", "e2")
+	pending := newNotification("n_pending", "ord_1", "restock_notice", "r|ord_1|restock_notice|email", t0)
+	sent := newNotification("n_sent", "ord_1", "restock_notice", "r|ord_1|restock_notice|sms", t0)
+	sent.Status = store.NotificationSent
+	if _, err := w.CommitEvent(ctx, newCommit("e1", []*store.Order{newOrder("ord_1", "acme", t0)}, pending, sent)); err != nil {
+		t.Fatalf("CommitEvent: %v", err)
+	}
+	c := newCommit("e2", nil)
+	c.At = at(3 * time.Hour)
+	c.Withdrawn = []store.Withdrawal{
+		{NotificationID: "n_pending", Reason: "superseded: l1 backordered again"},
+		{NotificationID: "n_sent", Reason: "superseded: l1 backordered again"},
+		{NotificationID: "n_none", Reason: "superseded"},
+	}
+	if _, err := w.CommitEvent(ctx, c); err != nil {
+		t.Fatalf("CommitEvent withdrawing: %v", err)
+	}
+	got, err := s.GetNotification(ctx, "n_pending")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.NotificationSuppressed || got.Reason != "superseded: l1 backordered again" || !got.UpdatedAt.Equal(c.At.Truncate(time.Microsecond)) {
+		t.Errorf("the pending one withdrawn: %s (%q) at %s; want suppressed (superseded: l1 backordered again) at %s",
+			got.Status, got.Reason, got.UpdatedAt, c.At)
+	}
+	if got, err = s.GetNotification(ctx, "n_sent"); err != nil || got.Status != store.NotificationSent || got.Reason != "" {
+		t.Errorf("the sent one: %s (%q), %v; want sent, as it was", got.Status, got.Reason, err)
+	}
 }
 
 // testCommitRace has goroutines that all read version v commit at once: exactly one
