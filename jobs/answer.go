@@ -49,6 +49,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			return nil, err
 		}
 		off.Choice, off.ChoiceChannel, off.ChoiceAt, off.UpdatedAt = choice, channel, &now, now
+		reserved := o.reservedSKUs()
 		p := newPlan("", "", now)
 		p.queueSends = true // called from an HTTP request (choice page, SMS reply): answer it without waiting for a provider
 		p.commit.LeaveStatus, p.commit.Orders, p.commit.Offers = true, []*store.Order{o.rec}, []*store.Offer{off}
@@ -76,6 +77,9 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 					l.State = store.LineAwaiting
 				}
 			}
+		}
+		if err := w.withdrawReserved(ctx, p, o, reserved, "the customer chose "+choice+" (offer "+off.ID+")"); err != nil {
+			return nil, err
 		}
 		if err := w.decided(p, o, off, views); err != nil {
 			return nil, err

@@ -309,9 +309,13 @@ func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *st
 	now := w.Now()
 	due := policy.RefundDueBy(now, o.loc)
 	ids := make([]string, 0, len(lines))
+	reserved := o.reservedSKUs()
 	for _, l := range lines {
 		l.State, l.StateAt = store.LineCanceled, now
 		ids = append(ids, l.LineID)
+	}
+	if err := w.withdrawReserved(ctx, p, o, reserved, "canceled at the offer's deadline (offer "+off.ID+")"); err != nil {
+		return err
 	}
 	reason := "no_answer"
 	if unreachable {

@@ -69,11 +69,15 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 	switch {
 	case e.Backordered != nil:
 		reserved := o.reservedSKUs()
-		ds, err := o.backordered(e.Time, e.Backordered)
+		swapped, err := w.swappedInOffer(ctx, o, e.Backordered)
 		if err != nil {
 			return nil, err
 		}
-		if err := w.withdrawReserved(ctx, p, o, reserved); err != nil {
+		ds, err := o.backordered(e.Time, e.Backordered, swapped)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.withdrawReserved(ctx, p, o, reserved, "backordered again (event "+e.ID+")"); err != nil {
 			return nil, err
 		}
 		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
@@ -110,7 +114,31 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 	return nil, nil
 }
 
-func (o *orderState) backordered(at time.Time, d *event.BackorderedData) ([]decision, error) {
+// swappedInOffer returns the lines d lists that the customer swapped for the
+// substitute in the order's open offer (only then is the offer read).
+func (w *Worker) swappedInOffer(ctx context.Context, o *orderState, d *event.BackorderedData) (map[string]bool, error) {
+	if !slices.ContainsFunc(d.BackorderedLines, func(bl event.BackorderedLine) bool {
+		l := o.lineState(bl.LineID)
+		return l != nil && l.State == store.LineSubstitute
+	}) {
+		return nil, nil
+	}
+	off, err := w.openOffer(ctx, o.rec.ID)
+	if err != nil || off == nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, id := range off.LineIDs {
+		if l := o.lineState(id); l != nil && l.State == store.LineSubstitute {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
+
+// backordered applies order.backordered; swapped are the lines the customer swapped
+// for the substitute in the open offer.
+func (o *orderState) backordered(at time.Time, d *event.BackorderedData, swapped map[string]bool) ([]decision, error) {
 	var lines []templates.Line
 	reason := ""
 	for _, bl := range d.BackorderedLines {
@@ -123,8 +151,9 @@ func (o *orderState) backordered(at time.Time, d *event.BackorderedData) ([]deci
 			return nil, err
 		}
 		// A line of an open offer stays in it: the customer's choice decides it, and a
-		// restock is not announced while the offer may still end in a cancellation.
-		swapped := l.State == store.LineSubstitute
+		// restock is not announced while the offer may still end in a cancellation. (A
+		// line swapped in an offer decided since is the shop's again.)
+		swapped := swapped[bl.LineID]
 		if l.State != store.LineAwaiting && !swapped {
 			l.State = store.LineBackordered
 		}

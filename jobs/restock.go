@@ -240,17 +240,18 @@ func (o *orderState) reservedSKUs() map[string][]string {
 	return out
 }
 
-// withdrawReserved withdraws, after an event took away units reserved for lines
-// (before: reservedSKUs, as they were), each restock_notice of the order still
+// withdrawReserved withdraws, after units reserved for lines were taken away (before:
+// reservedSKUs, as they were; why: by what), each restock_notice of the order still
 // pending (an SMS held for quiet hours, a send not queued yet) about such a line's
-// SKU: "reserved" is not true any more. The lines of that SKU are then no longer
-// told of their reservation, so the next notice about the SKU (a restock that covers
-// it again) names them all.
-func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, before map[string][]string) error {
+// SKU: "reserved" is not true any more. A line that lost its units is not told of a
+// reservation any more (backordered, Choose), so the next notice about the SKU names
+// it; the SKU's other lines keep theirs — which of them the withdrawn notice named
+// is not recorded, and one told by a notice that went out must not hear it twice.
+func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, before map[string][]string, why string) error {
 	lost := map[string]bool{}
 	for sku, ids := range before {
 		for _, id := range ids {
-			if l := o.lineState(id); l != nil && l.AllocatedQty == 0 {
+			if l := o.lineState(id); l != nil && (l.AllocatedQty == 0 || !open(l)) {
 				lost[sku] = true
 			}
 		}
@@ -273,12 +274,7 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 			continue
 		}
 		p.commit.Withdrawn = append(p.commit.Withdrawn, store.Withdrawal{NotificationID: ns[i].ID,
-			Reason: "superseded: backordered again before it went out (event " + p.commit.ID + ")"})
-		for j := range o.rec.Lines {
-			if o.rec.Lines[j].SKU == sku {
-				o.rec.Lines[j].ReservedTold = false
-			}
-		}
+			Reason: "superseded: " + why + " before it went out"})
 	}
 	if n := len(p.commit.Withdrawn); n > 0 {
 		p.note("%d restock_notice no longer true withdrawn", n)
@@ -287,19 +283,20 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 }
 
 // noticeSKU returns the SKU a restock_notice of the order is about, from its
-// DedupKey: a restock's batch (the restock allocated to lines of one SKU, allocs) or
-// an event's reservedKey; "" when it cannot tell.
+// DedupKey: a restock's batch (the restock allocated to lines of one SKU, allocs;
+// looked at first, as a restock's id may hold reservedSep) or an event's
+// reservedKey; "" when it cannot tell.
 func (o *orderState) noticeSKU(n *store.Notification, allocs []store.LineAllocation) string {
 	base := strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
-	if i := strings.LastIndex(base, reservedSep); i >= 0 {
-		return base[i+len(reservedSep):]
-	}
 	for _, a := range allocs {
 		if base == restockKey(a.RestockSource, a.RestockID) {
 			if l := o.lineState(a.LineID); l != nil {
 				return l.SKU
 			}
 		}
+	}
+	if i := strings.LastIndex(base, reservedSep); i >= 0 {
+		return base[i+len(reservedSep):]
 	}
 	return ""
 }

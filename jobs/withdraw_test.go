@@ -1,0 +1,161 @@
+package jobs_test
+
+// A restock_notice still pending when the units it announced are taken away is
+// withdrawn (cases two reviews of cde50d3 found, and the other ways a reservation is
+// given up).
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store"
+)
+
+// nothingPending waits until no notification of order o is pending.
+func nothingPending(t *testing.T, h *harness, o string) {
+	t.Helper()
+	waitFor(t, "nothing pending", func() bool {
+		return !slices.ContainsFunc(h.summary(o), func(s string) bool { return strings.Contains(s, " pending") })
+	})
+}
+
+// A restock's id may hold ":reserved:" (an event id is the shop's to choose): its
+// batch's notice is still about the restock's SKU, and is withdrawn when l1 is
+// backordered again; asynq's retry of the batch then sends nothing.
+func TestWithdrawRestockIDWithReservedSep(t *testing.T) {
+	for _, id := range []string{"rsep2", "rsep:reserved:2"} {
+		t.Run(id, func(t *testing.T) {
+			h, rr := rerunHarness(t)
+			o := "ord_rsep" + fmt.Sprint(len(id))
+			h.start1(backorderL1As(o+"-1", "2026-11-02T10:00:00Z", o, custNoConsent, 2))
+			restockAt(t, h, id, "2026-11-05T10:00:00Z", 2)
+			r := rr.take(t)
+			rr.failRun(t, h, r, "the batch's first run could not queue its send and still reported success")
+			rr.down.down.Store(false)
+			if n := findKind(t, h, o, "restock_notice", "email"); n.Status != store.NotificationPending {
+				t.Fatalf("after the failed run the notice is %s, want pending", n.Status)
+			}
+			h.start1(backorderL1As(o+"-2", "2026-11-06T10:00:00Z", o, custNoConsent, 2))
+			if n := findKind(t, h, o, "restock_notice", "email"); n.Status != store.NotificationSuppressed {
+				t.Errorf("l1's kettles taken away, yet its 'reserved' notice is %s %q, want withdrawn", n.Status, n.Reason)
+			}
+			if err := h.worker.HandleRestockBatch(t.Context(), r); err != nil { // asynq's retry
+				t.Fatal(err)
+			}
+			nothingPending(t, h, o)
+			if got := restockNoticeBodies(t, h, o); len(got) != 0 {
+				t.Errorf("a 'reserved' notice went out after l1 was backordered anew (nothing reserved):\n%q", h.summary(o))
+			}
+		})
+	}
+}
+
+// l1 (2 Blue Kettles) and l2 (a Gift Kettle) are of one SKU. l2 is reserved and the
+// customer told; then l1 is reserved, its notice (naming l1 only) left pending, and
+// l1 backordered again: that notice is withdrawn, but l2's reservation was told by a
+// notice that went out, so when R3 covers l1 again its notice names l1 only.
+func TestWithdrawalKeepsOtherLineTold(t *testing.T) {
+	h, rr := rerunHarness(t)
+	const o = "ord_wd_other"
+	run := func(id string) {
+		t.Helper()
+		if err := h.worker.HandleRestockBatch(t.Context(), rr.take(t)); err != nil {
+			t.Fatalf("batch of %s: %v", id, err)
+		}
+	}
+	bo := func(id, at, line string, qty int) string {
+		return sameSKU(orderEvent(id, "order.backordered", at, o, custNoConsent,
+			fmt.Sprintf(`,"backordered_lines":[{"line_id":%q,"quantity":%d,"eta":"2026-12-01"}]`, line, qty)))
+	}
+	h.start1(bo("wdo1", "2026-11-02T10:00:00Z", "l2", 1))
+	restockAt(t, h, "wdo-r1", "2026-11-03T10:00:00Z", 1)
+	rr.flaky.seen.Store(5) // the provider takes this one
+	run("r1")
+	waitFor(t, "the Gift Kettle told", func() bool { return namedIn(t, h, o, "Gift Kettle") == 1 && lineOf(t, h, o, "l2").ReservedTold })
+	h.start1(bo("wdo2", "2026-11-04T10:00:00Z", "l1", 2))
+	restockAt(t, h, "wdo-r2", "2026-11-05T10:00:00Z", 2)
+	rr.flaky.seen.Store(0) // the provider times out on this one, and its retry cannot be queued
+	rr.failRun(t, h, rr.take(t), "the batch's first run could not queue its send and still reported success")
+	rr.down.down.Store(false)
+	h.start1(bo("wdo3", "2026-11-06T10:00:00Z", "l1", 2))
+	if l := lineOf(t, h, o, "l2"); !l.ReservedTold {
+		t.Errorf("l2 (reserved, told by a notice that went out) is no longer told after l1 was backordered anew")
+	}
+	restockAt(t, h, "wdo-r3", "2026-11-07T10:00:00Z", 2)
+	run("r3")
+	nothingPending(t, h, o)
+	if n := namedIn(t, h, o, "Gift Kettle"); n != 1 {
+		t.Errorf("the Gift Kettle's one reservation announced %d times:\n%q\n%q", n, h.summary(o), restockNoticeBodies(t, h, o))
+	}
+	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+		t.Errorf("the Blue Kettles reserved again announced %d times, want 1:\n%q", n, restockNoticeBodies(t, h, o))
+	}
+}
+
+// The customer chose the substitute and the deadline decided the offer: the line is
+// the shop's again. Reported backordered later (the swapped item, most likely), it is
+// a backorder like any other, and the customer hears of it.
+func TestBackorderedAfterSubstituteDecided(t *testing.T) {
+	h := newHarness(t, hourToAnswer)
+	h.start()
+	const o = "ord_wd_subdone"
+	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
+	h.start1(orderEvent("wds1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1+sub))
+	off := offerOf(t, h, o)
+	if _, _, err := h.worker.Choose(t.Context(), off.ID, "substitute", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitConfirmed(t, h, o)
+	runDeadline(t, h, off, time.Hour+5*time.Second)
+	if got := offerOf(t, h, o); got.State == store.OfferOpen {
+		t.Fatalf("offer still open after its deadline")
+	}
+	h.start1(orderEvent("wds2", "order.backordered", "2026-11-03T10:00:00Z", o, custNoConsent,
+		`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":"2026-12-20"}]`))
+	want := []string{
+		"backorder_notice email sent",    // l1 backordered, its date past the promise
+		"delay_option_offer email sent",  // wait, substitute or refund
+		"choice_confirmation email sent", // the substitute
+		"backorder_notice email sent",    // the line backordered again, after the offer was decided
+		"delay_option_offer email sent",  // its new date is past the promise too: a new offer
+	}
+	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || newOfferOver(t, h, o, off.ID, "l1").ID == off.ID {
+		t.Errorf("l1 backordered after its offer was decided: %s, want awaiting the new offer's answer", l.State)
+	}
+}
+
+// l1's kettles are reserved and its notice committed, its send not queued; then l1's
+// date slips past the promise and the offer opens (the reservation kept). The
+// customer chooses the substitute, giving the kettles up: the notice still pending
+// says "reserved" of kettles the line no longer has, and is withdrawn.
+func TestSubstituteChosenWithdrawsPendingNotice(t *testing.T) {
+	h, rr := rerunHarness(t, hourToAnswer)
+	const o = "ord_wd_sub"
+	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
+	h.start1(promisedBy(orderEvent("wdc1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q}]`, day(2))+sub), 3))
+	restockAt(t, h, "wdc-r", "2026-11-05T10:00:00Z", 2)
+	rr.failRun(t, h, rr.take(t), "the batch's first run could not queue its send and still reported success")
+	rr.down.down.Store(false)
+	h.ingest(promisedBy(orderEvent("wdc2", "order.eta_changed", "2026-11-06T10:00:00Z", o, custNoConsent,
+		fmt.Sprintf(`,"changes":[{"line_id":"l1","previous_eta":null,"eta":%q}]`, day(10))+sub), 3))
+	waitFor(t, "the offer", func() bool { return slices.Contains(emailLog(h.summary(o)), "delay_option_offer email sent") })
+	off := offerOf(t, h, o)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 2 {
+		t.Fatalf("l1 with its offer open: %s, %d allocated; want awaiting_choice, 2", l.State, l.AllocatedQty)
+	}
+	if _, _, err := h.worker.Choose(t.Context(), off.ID, "substitute", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitConfirmed(t, h, o)
+	n := findKind(t, h, o, "restock_notice", "email")
+	if n.Status != store.NotificationSuppressed || !strings.HasPrefix(n.Reason, "superseded: the customer chose substitute") {
+		t.Errorf("the restock_notice after the substitute was chosen: %s %q, want withdrawn\n%q", n.Status, n.Reason, h.summary(o))
+	}
+}
