@@ -287,8 +287,21 @@ var relative = func() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }()
 
-// day is the date n days from today (UTC), as a plain YYYY-MM-DD ETA.
-func day(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
+// day is the date n days from today in the brand's time zone (America/New_York), as
+// a plain YYYY-MM-DD date. A plain date is the end of that day there, so day(n) is
+// more than n-1 and at most n days away whatever the time of day. (From today in UTC
+// it was up to n days and 5 hours away: between 00:00 and 05:00 UTC a deadline at a
+// promise of day(3) came after the test's "4 days later", and the tests that wait for
+// it failed.)
+func day(n int) string { return time.Now().In(brandZone).AddDate(0, 0, n).Format("2006-01-02") }
+
+var brandZone = func() *time.Location {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
 
 func ev(id, typ, at, subject, data string) string {
 	data = relative.Replace(data)
