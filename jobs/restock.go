@@ -228,12 +228,13 @@ func toldBy(order, lineID string, ns []*store.Notification) []store.ToldLine {
 	return out
 }
 
-// reservedSKUs returns, for each SKU of the order with units reserved for a line,
-// those lines.
+// reservedSKUs returns, for each SKU of the order with units reserved for an open
+// line, those lines (a canceled line keeps its AllocatedQty, but nothing is
+// reserved for it any more).
 func (o *orderState) reservedSKUs() map[string][]string {
 	out := map[string][]string{}
 	for _, l := range o.rec.Lines {
-		if l.AllocatedQty > 0 {
+		if l.AllocatedQty > 0 && open(&l) {
 			out[l.SKU] = append(out[l.SKU], l.LineID)
 		}
 	}

@@ -159,3 +159,79 @@ func TestSubstituteChosenWithdrawsPendingNotice(t *testing.T) {
 		t.Errorf("the restock_notice after the substitute was chosen: %s %q, want withdrawn\n%q", n.Status, n.Reason, h.summary(o))
 	}
 }
+
+// withL3 makes l2 a Gift Kettle (SKU KET, as l1) and adds l3, a Mug (SKU MUG).
+func withL3(raw string) string {
+	return strings.Replace(sameSKU(raw), `"unit_price":"9.50"}]`,
+		`"unit_price":"9.50"},{"id":"l3","sku":"MUG","name":"Mug","quantity":1,"unit_price":"9.50"}]`, 1)
+}
+
+// l1's kettles, reserved while its offer was open, were refunded (the line canceled
+// keeps its AllocatedQty). Later l2, a kettle too, is reserved: its email goes out,
+// its SMS is held for quiet hours. Then the mug (l3) is backordered: nothing about
+// the kettles changes, and l2's held SMS is true and goes out when quiet hours end.
+// (Once, the canceled l1 counted as a kettle reservation lost at every later event.)
+func TestCanceledLineWithdrawsNoLaterNotice(t *testing.T) {
+	now := time.Now().In(mustLoc(t, "America/New_York"))
+	h := newHarness(t, strings.Replace(hourToAnswer, `quiet_hours: ""`, fmt.Sprintf(`quiet_hours: "%s-%s"`,
+		now.Add(-time.Hour).Format("15:04"), now.Add(2*time.Hour).Format("15:04")), 1))
+	h.start()
+	const o = "ord_wd_canceled"
+	emails := func(n int) func() bool {
+		return func() bool {
+			got := 0
+			for _, s := range h.summary(o) {
+				if strings.Contains(s, " email sent") {
+					got++
+				}
+			}
+			return got == n
+		}
+	}
+	h.ingest(withL3(promisedBy(orderEvent("wdx1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q}]`, day(70))), 60)))
+	waitFor(t, "backorder_notice and offer emails", emails(2))
+	off := offerOf(t, h, o)
+	h.ingest(ev("wdx-r1", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
+	waitFor(t, "l1's kettles reserved, their notice held for the offer", func() bool {
+		return slices.ContainsFunc(h.summary(o), func(s string) bool { return strings.HasPrefix(s, "restock_notice email suppressed (held:") })
+	})
+	if _, _, err := h.worker.Choose(t.Context(), off.ID, "refund", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "choice_confirmation email", emails(3))
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineCanceled || l.AllocatedQty != 2 {
+		t.Fatalf("l1 after the refund: %s, %d allocated", l.State, l.AllocatedQty)
+	}
+	h.ingest(withL3(promisedBy(orderEvent("wdx2", "order.backordered", "2026-11-04T10:00:00Z", o, custBoth,
+		`,"backordered_lines":[{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`), 60)))
+	waitFor(t, "l2's backorder_notice email", emails(4))
+	h.ingest(ev("wdx-r2", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":1}`))
+	waitFor(t, "l2's restock_notice email", emails(5))
+	l2SMS := func() store.Notification { // the newest restock_notice SMS: l2's (l1's was held for its offer)
+		t.Helper()
+		ns, err := h.st.ListNotifications(t.Context(), store.NotificationFilter{OrderID: o, Kind: "restock_notice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last store.Notification
+		for _, n := range ns {
+			if n.Channel == "sms" {
+				last = n
+			}
+		}
+		return last
+	}
+	if n := l2SMS(); n.Status != store.NotificationPending {
+		t.Fatalf("l2's restock_notice SMS: %s %q, want pending (held for quiet hours)", n.Status, n.Reason)
+	}
+	h.ingest(withL3(promisedBy(orderEvent("wdx3", "order.backordered", "2026-11-06T10:00:00Z", o, custBoth,
+		`,"backordered_lines":[{"line_id":"l3","quantity":1,"eta":"2026-12-01"}]`), 60)))
+	waitFor(t, "l3's backorder_notice email", emails(6))
+	if l := lineOf(t, h, o, "l2"); l.State != store.LineAllocated || l.AllocatedQty != 1 || !l.ReservedTold {
+		t.Fatalf("l2 after the mug's backorder: %s, %d allocated, told %v", l.State, l.AllocatedQty, l.ReservedTold)
+	}
+	if n := l2SMS(); n.Status != store.NotificationPending {
+		t.Errorf("l2's kettle is still reserved, yet the held SMS saying so is %s %q\n%q", n.Status, n.Reason, h.summary(o))
+	}
+}
