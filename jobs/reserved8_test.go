@@ -170,28 +170,15 @@ func TestOldBatchRerunWithPendingNoticeTellsOnce(t *testing.T) {
 // they end the shop backorders the kettles again. The held "reserved" SMS is not true
 // any more: it is withdrawn, and only the backorder's SMS goes out when quiet hours end.
 func TestHeldRestockSMSWithdrawnWhenBackorderedAnew(t *testing.T) {
-	now := time.Now().In(mustLoc(t, "America/New_York"))
-	h := newHarness(t, fmt.Sprintf(`{coalesce_window: 100ms, quiet_hours: "%s-%s", max_updates_per_day: 10}`,
-		now.Add(-time.Hour).Format("15:04"), now.Add(2*time.Hour).Format("15:04")))
+	h := newHarness(t, fmt.Sprintf(`{coalesce_window: 100ms, quiet_hours: %q, max_updates_per_day: 10}`, quietNow(t)))
 	h.start()
 	const o = "ord_rx_quiet"
-	emailsSent := func(n int) func() bool { // the order's emails sent so far
-		return func() bool {
-			got := 0
-			for _, s := range h.summary(o) {
-				if strings.Contains(s, " email sent") {
-					got++
-				}
-			}
-			return got == n
-		}
-	}
 	h.ingest(backorderL1As("rxq1", "2026-11-02T10:00:00Z", o, custBoth, 2))
-	waitFor(t, "the backorder's email", emailsSent(1))
+	waitFor(t, "the backorder's email", emailsSent(h, o, 1))
 	h.ingest(ev("rxq-r", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
-	waitFor(t, "the restock's email", emailsSent(2))
+	waitFor(t, "the restock's email", emailsSent(h, o, 2))
 	h.ingest(backorderL1As("rxq2", "2026-11-06T10:00:00Z", o, custBoth, 2))
-	waitFor(t, "the second backorder's email", emailsSent(3))
+	waitFor(t, "the second backorder's email", emailsSent(h, o, 3))
 	want := []string{
 		"backorder_notice email sent",
 		"backorder_notice sms pending (held for quiet hours)",
@@ -213,4 +200,24 @@ func TestHeldRestockSMSWithdrawnWhenBackorderedAnew(t *testing.T) {
 func backorderL1As(id, at, order, cust string, qty int) string {
 	return orderEvent(id, "order.backordered", at, order, cust,
 		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":%d,"eta":"2026-12-01"}]`, qty))
+}
+
+// quietNow is a quiet_hours value in force now in the customers' time zone
+// (America/New_York): from an hour ago to two hours ahead.
+func quietNow(t *testing.T) string {
+	now := time.Now().In(mustLoc(t, "America/New_York"))
+	return now.Add(-time.Hour).Format("15:04") + "-" + now.Add(2*time.Hour).Format("15:04")
+}
+
+// emailsSent is the condition that n of order o's emails went out.
+func emailsSent(h *harness, o string, n int) func() bool {
+	return func() bool {
+		got := 0
+		for _, s := range h.summary(o) {
+			if strings.Contains(s, " email sent") {
+				got++
+			}
+		}
+		return got == n
+	}
 }

@@ -172,22 +172,10 @@ func withL3(raw string) string {
 // the kettles changes, and l2's held SMS is true and goes out when quiet hours end.
 // (Once, the canceled l1 counted as a kettle reservation lost at every later event.)
 func TestCanceledLineWithdrawsNoLaterNotice(t *testing.T) {
-	now := time.Now().In(mustLoc(t, "America/New_York"))
-	h := newHarness(t, strings.Replace(hourToAnswer, `quiet_hours: ""`, fmt.Sprintf(`quiet_hours: "%s-%s"`,
-		now.Add(-time.Hour).Format("15:04"), now.Add(2*time.Hour).Format("15:04")), 1))
+	h := newHarness(t, strings.Replace(hourToAnswer, `quiet_hours: ""`, fmt.Sprintf(`quiet_hours: %q`, quietNow(t)), 1))
 	h.start()
 	const o = "ord_wd_canceled"
-	emails := func(n int) func() bool {
-		return func() bool {
-			got := 0
-			for _, s := range h.summary(o) {
-				if strings.Contains(s, " email sent") {
-					got++
-				}
-			}
-			return got == n
-		}
-	}
+	emails := func(n int) func() bool { return emailsSent(h, o, n) }
 	h.ingest(withL3(promisedBy(orderEvent("wdx1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
 		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q}]`, day(70))), 60)))
 	waitFor(t, "backorder_notice and offer emails", emails(2))
