@@ -55,14 +55,8 @@ func TestBackorderedAnewAfterSubstituteChosen(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
 	h.start()
 	const o = "ord_anew_sub"
-	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
-	h.start1(orderEvent("ans1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1+sub))
-	off := offerOf(t, h, o)
-	if _, _, err := h.worker.Choose(t.Context(), off.ID, "substitute", "web"); err != nil {
-		t.Fatal(err)
-	}
-	waitConfirmed(t, h, o)
-	h.start1(orderEvent("ans2", "order.backordered", "2026-11-03T10:00:00Z", o, custNoConsent, boL1+sub))
+	substituteChosen(t, h, o, "ans1")
+	h.start1(orderEvent("ans2", "order.backordered", "2026-11-03T10:00:00Z", o, custNoConsent, boL1+redKettle))
 	if l := lineOf(t, h, o, "l1"); l.State != store.LineSubstitute {
 		t.Fatalf("l1 backordered again after the substitute was chosen: %s, want %s", l.State, store.LineSubstitute)
 	}
@@ -78,4 +72,21 @@ func TestBackorderedAnewAfterSubstituteChosen(t *testing.T) {
 	if got := emailLog(h.summary(o)); !slices.Equal(got, want) {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
+}
+
+// redKettle offers the Red Kettle as l1's substitute, in an order event's data.
+const redKettle = `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
+
+// substituteChosen backorders l1 of order o past the promise (event id: an offer with
+// the Red Kettle opens), has the customer choose the substitute, waits for the
+// confirmation and returns the offer.
+func substituteChosen(t *testing.T, h *harness, o, id string) store.Offer {
+	t.Helper()
+	h.start1(orderEvent(id, "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1+redKettle))
+	off := offerOf(t, h, o)
+	if _, _, err := h.worker.Choose(t.Context(), off.ID, "substitute", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitConfirmed(t, h, o)
+	return off
 }

@@ -102,13 +102,7 @@ func TestBackorderedAfterSubstituteDecided(t *testing.T) {
 	h := newHarness(t, hourToAnswer)
 	h.start()
 	const o = "ord_wd_subdone"
-	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
-	h.start1(orderEvent("wds1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent, boL1+sub))
-	off := offerOf(t, h, o)
-	if _, _, err := h.worker.Choose(t.Context(), off.ID, "substitute", "web"); err != nil {
-		t.Fatal(err)
-	}
-	waitConfirmed(t, h, o)
+	off := substituteChosen(t, h, o, "wds1")
 	runDeadline(t, h, off, time.Hour+5*time.Second)
 	if got := offerOf(t, h, o); got.State == store.OfferOpen {
 		t.Fatalf("offer still open after its deadline")
@@ -137,7 +131,7 @@ func TestBackorderedAfterSubstituteDecided(t *testing.T) {
 func TestSubstituteChosenWithdrawsPendingNotice(t *testing.T) {
 	h, rr := rerunHarness(t, hourToAnswer)
 	const o = "ord_wd_sub"
-	sub := `,"substitutes":[{"line_id":"l1","sku":"KET-RED","name":"Red Kettle","unit_price":"39.00"}]`
+	sub := redKettle
 	h.start1(promisedBy(orderEvent("wdc1", "order.backordered", "2026-11-02T10:00:00Z", o, custNoConsent,
 		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q}]`, day(2))+sub), 3))
 	restockAt(t, h, "wdc-r", "2026-11-05T10:00:00Z", 2)
