@@ -301,7 +301,13 @@ func (w *Worker) postpone(p *plan, o *orderState, off *store.Offer, due time.Tim
 // and the message's DedupKey both come from the key of what opened it
 // (offerDecision, decideNotifications).
 func offerOfMessage(n *store.Notification) string {
-	return offerID(n.OrderID, strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel))
+	return offerID(n.OrderID, dedupBaseOf(n))
+}
+
+// dedupBaseOf is what decided notification n: its DedupKey less the
+// "|<order>|<kind>|<channel>" decideNotifications adds.
+func dedupBaseOf(n *store.Notification) string {
+	return strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
 }
 
 // autoCancel cancels the offer's lines at its deadline.

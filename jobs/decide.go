@@ -88,9 +88,13 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
 	case e.PartiallyShipped != nil:
+		reserved := o.reservedSKUs()
 		ds, err := o.partiallyShipped(e.Time, e.PartiallyShipped)
 		if err != nil || !o.shippedAny {
 			return ds, err
+		}
+		if err := w.withdrawReserved(ctx, p, o, reserved, "shipped (event "+e.ID+")"); err != nil {
+			return nil, err
 		}
 		offers, err := w.Store.OffersOf(ctx, o.rec.ID)
 		if err != nil {
@@ -153,8 +157,8 @@ func (o *orderState) backordered(at time.Time, d *event.BackorderedData, swapped
 		// A line of an open offer stays in it: the customer's choice decides it, and a
 		// restock is not announced while the offer may still end in a cancellation. (A
 		// line swapped in an offer decided since is the shop's again.)
-		swapped := swapped[bl.LineID]
-		if l.State != store.LineAwaiting && !swapped {
+		inOffer := swapped[bl.LineID]
+		if l.State != store.LineAwaiting && !inOffer {
 			l.State = store.LineBackordered
 		}
 		l.BackorderedQty, l.AllocatedQty, l.ETA, l.StateAt = bl.Quantity, 0, eta, at
@@ -163,7 +167,7 @@ func (o *orderState) backordered(at time.Time, d *event.BackorderedData, swapped
 		if l.BackorderType == "" {
 			l.BackorderType = event.BackorderStandard
 		}
-		if swapped {
+		if inOffer {
 			continue // the customer takes the substitute: the item's backorder is not news to them
 		}
 		lines = append(lines, o.viewLine(bl.LineID, bl.Quantity, eta, nil))

@@ -228,13 +228,15 @@ func toldBy(order, lineID string, ns []*store.Notification) []store.ToldLine {
 	return out
 }
 
-// reservedSKUs returns, for each SKU of the order with units reserved for an open
-// line, those lines (a canceled line keeps its AllocatedQty, but nothing is
-// reserved for it any more).
+// reservedSKUs returns, for each SKU of the order, its open lines with units reserved
+// that the customer was told of: only such a line, losing its units, makes a notice
+// false (a canceled line keeps its AllocatedQty, but nothing is reserved for it any
+// more; a line no notice named — held for its offer, waiting for another line of its
+// SKU — can make none false).
 func (o *orderState) reservedSKUs() map[string][]string {
 	out := map[string][]string{}
 	for _, l := range o.rec.Lines {
-		if l.AllocatedQty > 0 && open(&l) {
+		if l.AllocatedQty > 0 && open(&l) && l.ReservedTold {
 			out[l.SKU] = append(out[l.SKU], l.LineID)
 		}
 	}
@@ -244,10 +246,12 @@ func (o *orderState) reservedSKUs() map[string][]string {
 // withdrawReserved withdraws, after units reserved for lines were taken away (before:
 // reservedSKUs, as they were; why: by what), each restock_notice of the order still
 // pending (an SMS held for quiet hours, a send not queued yet) about such a line's
-// SKU: "reserved" is not true any more. A line that lost its units is not told of a
-// reservation any more (backordered, Choose), so the next notice about the SKU names
-// it; the SKU's other lines keep theirs — which of them the withdrawn notice named
-// is not recorded, and one told by a notice that went out must not hear it twice.
+// SKU: "reserved, ships soon" is not true any more. A line backordered again, or
+// swapped for the substitute, is no longer told of a reservation (its flag is reset
+// where its units go), so the next notice about the SKU names it; a canceled or
+// shipped line is not named again. The SKU's other lines keep their flag — which of
+// them the withdrawn notice named is not recorded, and one told by a notice that went
+// out must not hear it twice.
 func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, before map[string][]string, why string) error {
 	lost := map[string]bool{}
 	for sku, ids := range before {
@@ -269,16 +273,17 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 	if err != nil {
 		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
 	}
+	withdrawn := 0
 	for i := range ns {
-		sku := o.noticeSKU(&ns[i], allocs)
-		if !lost[sku] {
+		if !lost[o.noticeSKU(&ns[i], allocs)] {
 			continue
 		}
 		p.commit.Withdrawn = append(p.commit.Withdrawn, store.Withdrawal{NotificationID: ns[i].ID,
 			Reason: "superseded: " + why + " before it went out"})
+		withdrawn++
 	}
-	if n := len(p.commit.Withdrawn); n > 0 {
-		p.note("%d restock_notice no longer true withdrawn", n)
+	if withdrawn > 0 {
+		p.note("%d restock_notice no longer true withdrawn", withdrawn)
 	}
 	return nil
 }
@@ -288,7 +293,7 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 // looked at first, as a restock's id may hold reservedSep) or an event's
 // reservedKey; "" when it cannot tell.
 func (o *orderState) noticeSKU(n *store.Notification, allocs []store.LineAllocation) string {
-	base := strings.TrimSuffix(n.DedupKey, "|"+n.OrderID+"|"+n.Kind+"|"+n.Channel)
+	base := dedupBaseOf(n)
 	for _, a := range allocs {
 		if base == restockKey(a.RestockSource, a.RestockID) {
 			if l := o.lineState(a.LineID); l != nil {

@@ -217,3 +217,82 @@ func TestCanceledLineWithdrawsNoLaterNotice(t *testing.T) {
 		t.Errorf("l2's kettle is still reserved, yet the held SMS saying so is %s %q\n%q", n.Status, n.Reason, h.summary(o))
 	}
 }
+
+// quietOffers is hourToAnswer with quiet hours in force now (quietNow).
+func quietOffers(t *testing.T) string {
+	return strings.Replace(hourToAnswer, `quiet_hours: ""`, fmt.Sprintf(`quiet_hours: %q`, quietNow(t)), 1)
+}
+
+// restockSMS returns the order's restock_notice SMS naming want that was not held
+// for an offer.
+func restockSMS(t *testing.T, h *harness, o, want string) store.Notification {
+	t.Helper()
+	ns, err := h.st.ListNotifications(t.Context(), store.NotificationFilter{OrderID: o, Kind: "restock_notice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Channel == "sms" && strings.Contains(n.Body, want) && !strings.HasPrefix(n.Reason, "held: a delay-option") {
+			return n
+		}
+	}
+	t.Fatalf("no restock_notice SMS naming %q:\n%q", want, h.summary(o))
+	return store.Notification{}
+}
+
+// l1 (2 Blue Kettles, late: an offer over it) and l2 (a Gift Kettle of the same
+// SKU, on time). A restock of 3 covers both: the notice names l2 (l1 is held for its
+// offer); its email goes out, its SMS waits for quiet hours to end. The customer then
+// refunds l1. l1 was named in no notice, so the SMS about l2 — still true — stays.
+func TestRefundOfHeldLineKeepsOtherLineNotice(t *testing.T) {
+	h := newHarness(t, quietOffers(t))
+	h.start()
+	const o = "ord_wd_sibling"
+	h.ingest(sameSKU(promisedBy(orderEvent("wdb1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`,
+			day(70))), 60)))
+	waitFor(t, "backorder_notice and offer emails", emailsSent(h, o, 2))
+	off := newOfferOver(t, h, o, "", "l1")
+	h.ingest(ev("wdb-r", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":3}`))
+	waitFor(t, "l2's restock_notice email", emailsSent(h, o, 3))
+	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending {
+		t.Fatalf("l2's restock_notice SMS: %s %q, want pending (quiet hours)", n.Status, n.Reason)
+	}
+	if _, _, err := h.worker.Choose(t.Context(), off.ID, "refund", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "choice_confirmation email", emailsSent(h, o, 4))
+	if l2 := lineOf(t, h, o, "l2"); l2.State != store.LineAllocated || l2.AllocatedQty != 1 || !l2.ReservedTold {
+		t.Fatalf("l2 after l1's refund: %s, %d allocated, told %v; want allocated, 1, told", l2.State, l2.AllocatedQty, l2.ReservedTold)
+	}
+	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending {
+		t.Errorf("l2's Gift Kettle is still reserved, yet the held SMS naming only it is %s %q\n%q", n.Status, n.Reason, h.summary(o))
+	}
+}
+
+// l1's kettles are reserved: the email goes out, the SMS waits for quiet hours to
+// end. A parcel then ships both kettles (the order stays open: the mug is still to
+// come). "Back in stock, will ship soon" is not news any more: the held SMS is
+// withdrawn, and the partial_shipment tells of the parcel.
+func TestParcelWithdrawsPendingNoticeOfShippedLine(t *testing.T) {
+	h := newHarness(t, quietOffers(t))
+	h.start()
+	const o = "ord_wd_ship"
+	h.ingest(promisedBy(backorderL1As("wdp1", "2026-11-02T10:00:00Z", o, custBoth, 2), 60))
+	waitFor(t, "backorder_notice email", emailsSent(h, o, 1))
+	h.ingest(ev("wdp-r", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
+	waitFor(t, "restock_notice email", emailsSent(h, o, 2))
+	if n := restockSMS(t, h, o, "Blue Kettle"); n.Status != store.NotificationPending {
+		t.Fatalf("the restock_notice SMS: %s %q, want pending (quiet hours)", n.Status, n.Reason)
+	}
+	h.ingest(promisedBy(orderEvent("wdp2", "order.partially_shipped", "2026-11-04T10:00:00Z", o, custBoth,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":2}`)), 60))
+	waitFor(t, "partial_shipment email", emailsSent(h, o, 3))
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineShipped {
+		t.Fatalf("l1 after the parcel: %s, want shipped", l.State)
+	}
+	if n := restockSMS(t, h, o, "Blue Kettle"); n.Status != store.NotificationSuppressed ||
+		!strings.HasPrefix(n.Reason, "superseded: shipped (event wdp2)") {
+		t.Errorf("the kettles shipped, yet the held SMS saying they will ship soon is %s %q\n%q", n.Status, n.Reason, h.summary(o))
+	}
+}
