@@ -49,7 +49,7 @@ func (w *Worker) Choose(ctx context.Context, offerID, choice, channel string) (o
 			return nil, err
 		}
 		off.Choice, off.ChoiceChannel, off.ChoiceAt, off.UpdatedAt = choice, channel, &now, now
-		reserved := o.reservedSKUs()
+		reserved := o.toldReserved()
 		p := newPlan("", "", now)
 		p.queueSends = true // called from an HTTP request (choice page, SMS reply): answer it without waiting for a provider
 		p.commit.LeaveStatus, p.commit.Orders, p.commit.Offers = true, []*store.Order{o.rec}, []*store.Offer{off}

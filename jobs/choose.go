@@ -315,7 +315,7 @@ func (w *Worker) autoCancel(ctx context.Context, p *plan, o *orderState, off *st
 	now := w.Now()
 	due := policy.RefundDueBy(now, o.loc)
 	ids := make([]string, 0, len(lines))
-	reserved := o.reservedSKUs()
+	reserved := o.toldReserved()
 	for _, l := range lines {
 		l.State, l.StateAt = store.LineCanceled, now
 		ids = append(ids, l.LineID)

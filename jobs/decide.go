@@ -68,7 +68,7 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 	}
 	switch {
 	case e.Backordered != nil:
-		reserved := o.reservedSKUs()
+		reserved := o.toldReserved()
 		swapped, err := w.swappedInOffer(ctx, o, e.Backordered)
 		if err != nil {
 			return nil, err
@@ -88,7 +88,7 @@ func (w *Worker) decide(ctx context.Context, p *plan, o *orderState, e *event.Ev
 		}
 		return w.delayFlow(ctx, p, o, e.Key(), ds, false)
 	case e.PartiallyShipped != nil:
-		reserved := o.reservedSKUs()
+		reserved := o.toldReserved()
 		ds, err := o.partiallyShipped(e.Time, e.PartiallyShipped)
 		if err != nil || !o.shippedAny {
 			return ds, err

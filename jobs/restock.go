@@ -228,37 +228,34 @@ func toldBy(order, lineID string, ns []*store.Notification) []store.ToldLine {
 	return out
 }
 
-// reservedSKUs returns, for each SKU of the order, its open lines with units reserved
-// that the customer was told of: only such a line, losing its units, makes a notice
-// false (a canceled line keeps its AllocatedQty, but nothing is reserved for it any
-// more; a line no notice named — held for its offer, waiting for another line of its
-// SKU — can make none false).
-func (o *orderState) reservedSKUs() map[string][]string {
-	out := map[string][]string{}
+// toldReserved returns the open lines of the order with units reserved that the
+// customer was told of: only such a line, losing its units, makes a notice false (a
+// canceled line keeps its AllocatedQty, but nothing is reserved for it any more; a
+// line no notice named — held for its offer, waiting for another line of its SKU —
+// can make none false).
+func (o *orderState) toldReserved() []string {
+	var out []string
 	for _, l := range o.rec.Lines {
 		if l.AllocatedQty > 0 && open(&l) && l.ReservedTold {
-			out[l.SKU] = append(out[l.SKU], l.LineID)
+			out = append(out, l.LineID)
 		}
 	}
 	return out
 }
 
 // withdrawReserved withdraws, after units reserved for lines were taken away (before:
-// reservedSKUs, as they were; why: by what), each restock_notice of the order still
-// pending (an SMS held for quiet hours, a send not queued yet) about such a line's
-// SKU: "reserved, ships soon" is not true any more. A line backordered again, or
-// swapped for the substitute, is no longer told of a reservation (its flag is reset
-// where its units go), so the next notice about the SKU names it; a canceled or
-// shipped line is not named again. The SKU's other lines keep their flag — which of
-// them the withdrawn notice named is not recorded, and one told by a notice that went
-// out must not hear it twice.
-func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, before map[string][]string, why string) error {
+// toldReserved, as it was; why: by what), each restock_notice of the order still
+// pending (an SMS held for quiet hours, a send not queued yet) that may name a line
+// that lost them (noticeLines): "reserved, ships soon" is not true any more, or not
+// news. A line backordered again, or swapped for the substitute, is no longer told of
+// a reservation (its flag is reset where its units go), so the next notice about its
+// SKU names it; a canceled or shipped line is not named again. Other lines keep their
+// flag: one told by a notice that went out must not hear it twice.
+func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, before []string, why string) error {
 	lost := map[string]bool{}
-	for sku, ids := range before {
-		for _, id := range ids {
-			if l := o.lineState(id); l != nil && (l.AllocatedQty == 0 || !open(l)) {
-				lost[sku] = true
-			}
+	for _, id := range before {
+		if l := o.lineState(id); l != nil && (l.AllocatedQty == 0 || !open(l)) {
+			lost[id] = true
 		}
 	}
 	if len(lost) == 0 {
@@ -275,7 +272,7 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 	}
 	withdrawn := 0
 	for i := range ns {
-		if !lost[o.noticeSKU(&ns[i], allocs)] {
+		if !slices.ContainsFunc(o.noticeLines(&ns[i], allocs), func(id string) bool { return lost[id] }) {
 			continue
 		}
 		p.commit.Withdrawn = append(p.commit.Withdrawn, store.Withdrawal{NotificationID: ns[i].ID,
@@ -288,23 +285,31 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 	return nil
 }
 
-// noticeSKU returns the SKU a restock_notice of the order is about, from its
-// DedupKey: a restock's batch (the restock allocated to lines of one SKU, allocs;
-// looked at first, as a restock's id may hold reservedSep) or an event's
-// reservedKey; "" when it cannot tell.
-func (o *orderState) noticeSKU(n *store.Notification, allocs []store.LineAllocation) string {
+// noticeLines returns the lines a restock_notice of the order may name, from its
+// DedupKey: a restock's batch names lines that restock reserved units for (allocs;
+// looked at first, as a restock's id may hold reservedSep) — or, rarely, lines of its
+// SKU reserved before and not told yet, which it is then not withdrawn for; a notice
+// an event decided (reservedKey) names lines of its SKU. Nil when it cannot tell.
+func (o *orderState) noticeLines(n *store.Notification, allocs []store.LineAllocation) []string {
 	base := dedupBaseOf(n)
+	var out []string
 	for _, a := range allocs {
 		if base == restockKey(a.RestockSource, a.RestockID) {
-			if l := o.lineState(a.LineID); l != nil {
-				return l.SKU
+			out = append(out, a.LineID)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if i := strings.LastIndex(base, reservedSep); i >= 0 {
+		sku := base[i+len(reservedSep):]
+		for _, l := range o.rec.Lines {
+			if l.SKU == sku {
+				out = append(out, l.LineID)
 			}
 		}
 	}
-	if i := strings.LastIndex(base, reservedSep); i >= 0 {
-		return base[i+len(reservedSep):]
-	}
-	return ""
+	return out
 }
 
 // restockKey is the DedupKey base of a restock's notices.

@@ -296,3 +296,41 @@ func TestParcelWithdrawsPendingNoticeOfShippedLine(t *testing.T) {
 		t.Errorf("the kettles shipped, yet the held SMS saying they will ship soon is %s %q\n%q", n.Status, n.Reason, h.summary(o))
 	}
 }
+
+// l2 (a Gift Kettle) is reserved and the customer told: its email goes out, its SMS
+// waits for quiet hours. Then l1 (2 Blue Kettles, the same SKU) is reserved by
+// another restock: its notice names l1 only (l2 was told), the SMS waits too. A
+// parcel ships l2: its held SMS is withdrawn, but l1's — true, and about l1 only —
+// stays. (Once, any told line of the SKU lost withdrew every pending notice of it.)
+func TestParcelKeepsOtherLineNotice(t *testing.T) {
+	h := newHarness(t, quietOffers(t))
+	h.start()
+	const o = "ord_wd_parcel_other"
+	bo := func(id, at, line string, qty int) string {
+		return sameSKU(promisedBy(orderEvent(id, "order.backordered", at, o, custBoth,
+			fmt.Sprintf(`,"backordered_lines":[{"line_id":%q,"quantity":%d,"eta":"2026-12-01"}]`, line, qty)), 60))
+	}
+	h.ingest(bo("wdq1", "2026-11-02T10:00:00Z", "l2", 1))
+	waitFor(t, "l2's backorder_notice email", emailsSent(h, o, 1))
+	h.ingest(ev("wdq-r1", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":1}`))
+	waitFor(t, "l2's restock_notice email", emailsSent(h, o, 2))
+	h.ingest(bo("wdq2", "2026-11-04T10:00:00Z", "l1", 2))
+	waitFor(t, "l1's backorder_notice email", emailsSent(h, o, 3))
+	h.ingest(ev("wdq-r2", "inventory.restocked", "2026-11-05T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":2}`))
+	waitFor(t, "l1's restock_notice email", emailsSent(h, o, 4))
+	if n := restockSMS(t, h, o, "Blue Kettle"); n.Status != store.NotificationPending || strings.Contains(n.Body, "Gift Kettle") {
+		t.Fatalf("l1's restock_notice SMS: %s %q %q, want pending, naming l1 only", n.Status, n.Reason, n.Body)
+	}
+	h.ingest(sameSKU(promisedBy(orderEvent("wdq3", "order.partially_shipped", "2026-11-06T10:00:00Z", o, custBoth,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l2","quantity":1}`)), 60)))
+	waitFor(t, "partial_shipment email", emailsSent(h, o, 5))
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated || l.AllocatedQty != 2 || !l.ReservedTold {
+		t.Fatalf("l1 after l2's parcel: %s, %d allocated, told %v", l.State, l.AllocatedQty, l.ReservedTold)
+	}
+	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationSuppressed {
+		t.Errorf("l2 shipped, yet its held SMS is %s %q", n.Status, n.Reason)
+	}
+	if n := restockSMS(t, h, o, "Blue Kettle"); n.Status != store.NotificationPending {
+		t.Errorf("l1's kettles are still reserved, yet the held SMS naming only them is %s %q\n%q", n.Status, n.Reason, h.summary(o))
+	}
+}
