@@ -261,18 +261,22 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 	if len(lost) == 0 {
 		return nil
 	}
-	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: o.rec.ID, Kind: templates.KindRestockNotice,
-		Status: store.NotificationPending})
-	if err != nil || len(ns) == 0 {
+	ns, err := w.Store.ListNotifications(ctx, store.NotificationFilter{OrderID: o.rec.ID, Kind: templates.KindRestockNotice})
+	if err != nil || !slices.ContainsFunc(ns, func(n store.Notification) bool { return n.Status == store.NotificationPending }) {
 		return err
 	}
 	allocs, err := w.Store.LineAllocations(ctx, o.rec.ID)
 	if err != nil {
 		return fmt.Errorf("allocations of %s: %w", o.rec.ID, err)
 	}
+	offers, err := w.Store.OffersOf(ctx, o.rec.ID)
+	if err != nil {
+		return fmt.Errorf("offers of %s: %w", o.rec.ID, err)
+	}
 	withdrawn := 0
 	for i := range ns {
-		if !slices.ContainsFunc(o.noticeLines(&ns[i], allocs), func(id string) bool { return lost[id] }) {
+		if ns[i].Status != store.NotificationPending ||
+			!slices.ContainsFunc(o.noticeLines(&ns[i], allocs, heldBy(ns, offers)), func(id string) bool { return lost[id] }) {
 			continue
 		}
 		p.commit.Withdrawn = append(p.commit.Withdrawn, store.Withdrawal{NotificationID: ns[i].ID,
@@ -285,20 +289,42 @@ func (w *Worker) withdrawReserved(ctx context.Context, p *plan, o *orderState, b
 	return nil
 }
 
-// noticeLines returns the lines a restock_notice of the order may name, from its
-// DedupKey: a restock's batch names lines that restock reserved units for (allocs;
-// looked at first, as a restock's id may hold reservedSep) — or, rarely, lines of its
-// SKU reserved before and not told yet, which it is then not withdrawn for; a notice
-// an event decided (reservedKey) names lines of its SKU. Nil when it cannot tell.
-func (o *orderState) noticeLines(n *store.Notification, allocs []store.LineAllocation) []string {
-	base := dedupBaseOf(n)
-	var out []string
-	for _, a := range allocs {
-		if base == restockKey(a.RestockSource, a.RestockID) {
-			out = append(out, a.LineID)
+// heldBy returns, for each DedupKey base of the order's restock_notices ns that held
+// lines back for an offer (heldKey), the lines of that offer (offers).
+func heldBy(ns []store.Notification, offers []store.Offer) map[string][]string {
+	out := map[string][]string{}
+	for i := range ns {
+		base := dedupBaseOf(&ns[i])
+		for _, off := range offers {
+			if cut, ok := strings.CutSuffix(base, ":"+off.ID); ok {
+				if j := strings.LastIndex(cut, heldSep); j >= 0 {
+					out[cut[:j]] = append(out[cut[:j]], off.LineIDs...)
+				}
+			}
 		}
 	}
-	if len(out) > 0 {
+	return out
+}
+
+// noticeLines returns the lines a restock_notice of the order may name, from its
+// DedupKey: a restock's batch names lines that restock reserved units for (allocs;
+// looked at first, as a restock's id may hold reservedSep) but those of an offer it
+// held back (held: heldBy) — or, rarely, lines of its SKU reserved before and not told
+// yet, which it is then not withdrawn for; a notice an event decided (reservedKey)
+// names lines of its SKU. Nil when it cannot tell.
+func (o *orderState) noticeLines(n *store.Notification, allocs []store.LineAllocation, held map[string][]string) []string {
+	base := dedupBaseOf(n)
+	var out []string
+	batch := false
+	for _, a := range allocs {
+		if base == restockKey(a.RestockSource, a.RestockID) {
+			batch = true
+			if !slices.Contains(held[base], a.LineID) {
+				out = append(out, a.LineID)
+			}
+		}
+	}
+	if batch {
 		return out
 	}
 	if i := strings.LastIndex(base, reservedSep); i >= 0 {
@@ -323,7 +349,9 @@ const heldForOffer = "held: a delay-option offer is open; told if the customer w
 
 // heldKey is the DedupKey base of the restock_notice what base names (a restock, a
 // parcel) holds back for lines of sku awaiting the customer's choice on offer.
-func heldKey(base, sku, offer string) string { return base + ":held:" + sku + ":" + offer }
+func heldKey(base, sku, offer string) string { return base + heldSep + sku + ":" + offer }
+
+const heldSep = ":held:"
 
 // completedNews decides, after lines of the order were canceled, the restock_notice
 // for each of skus whose units still owed are all reserved now and some line of which

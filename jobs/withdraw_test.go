@@ -334,3 +334,44 @@ func TestParcelKeepsOtherLineNotice(t *testing.T) {
 		t.Errorf("l1's kettles are still reserved, yet the held SMS naming only them is %s %q\n%q", n.Status, n.Reason, h.summary(o))
 	}
 }
+
+// l1 (2 Blue Kettles, its offer open) and l2 (a Gift Kettle of the same SKU). R
+// covers both: its notice names l2 only (l1 is held for the offer); the email goes
+// out, the SMS waits for quiet hours. The customer waits: the deadline tells of l1's
+// kettles in a notice of its own. A parcel then ships l1: R's held SMS, about l2 only
+// and still true, stays. (R reserved units for l1 too, but held them back.)
+func TestParcelOfHeldLineKeepsBatchNotice(t *testing.T) {
+	h := newHarness(t, quietOffers(t))
+	h.start()
+	const o = "ord_wd_held_row"
+	h.ingest(sameSKU(promisedBy(orderEvent("wdh1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`,
+			day(70))), 60)))
+	waitFor(t, "backorder_notice and offer emails", emailsSent(h, o, 2))
+	off := newOfferOver(t, h, o, "", "l1")
+	h.ingest(ev("wdh-r", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":3}`))
+	waitFor(t, "l2's restock_notice email", emailsSent(h, o, 3))
+	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending || strings.Contains(n.Body, "Blue Kettle") {
+		t.Fatalf("l2's restock_notice SMS: %s %q %q, want pending, naming l2 only", n.Status, n.Reason, n.Body)
+	}
+	if _, _, err := h.worker.Choose(t.Context(), off.ID, "wait", "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "choice_confirmation email", emailsSent(h, o, 4))
+	runDeadline(t, h, offerOf(t, h, o), 80*24*time.Hour)
+	if l := lineOf(t, h, o, "l1"); l.State != store.LineAllocated || !l.ReservedTold {
+		t.Fatalf("l1 after the deadline: %s, told %v\n%q", l.State, l.ReservedTold, h.summary(o))
+	}
+	h.ingest(sameSKU(promisedBy(orderEvent("wdh2", "order.partially_shipped", "2026-11-06T10:00:00Z", o, custBoth,
+		shipmentJSON("s1", "1Z1", `{"line_id":"l1","quantity":2}`)), 60)))
+	waitFor(t, "l1 shipped", func() bool { return lineOf(t, h, o, "l1").State == store.LineShipped })
+	waitFor(t, "l1's own held SMS withdrawn", func() bool {
+		return restockSMS(t, h, o, "Blue Kettle").Status == store.NotificationSuppressed
+	})
+	if l := lineOf(t, h, o, "l2"); l.State != store.LineAllocated || l.AllocatedQty != 1 || !l.ReservedTold {
+		t.Fatalf("l2 after l1's parcel: %s, %d allocated, told %v", l.State, l.AllocatedQty, l.ReservedTold)
+	}
+	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending {
+		t.Errorf("l2's Gift Kettle is still reserved, yet the held SMS naming only it is %s %q\n%q", n.Status, n.Reason, h.summary(o))
+	}
+}
