@@ -248,16 +248,7 @@ func TestRefundOfHeldLineKeepsOtherLineNotice(t *testing.T) {
 	h := newHarness(t, quietOffers(t))
 	h.start()
 	const o = "ord_wd_sibling"
-	h.ingest(sameSKU(promisedBy(orderEvent("wdb1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
-		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`,
-			day(70))), 60)))
-	waitFor(t, "backorder_notice and offer emails", emailsSent(h, o, 2))
-	off := newOfferOver(t, h, o, "", "l1")
-	h.ingest(ev("wdb-r", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":3}`))
-	waitFor(t, "l2's restock_notice email", emailsSent(h, o, 3))
-	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending {
-		t.Fatalf("l2's restock_notice SMS: %s %q, want pending (quiet hours)", n.Status, n.Reason)
-	}
+	off := heldAndNamed(t, h, o)
 	if _, _, err := h.worker.Choose(t.Context(), off.ID, "refund", "web"); err != nil {
 		t.Fatal(err)
 	}
@@ -344,16 +335,7 @@ func TestParcelOfHeldLineKeepsBatchNotice(t *testing.T) {
 	h := newHarness(t, quietOffers(t))
 	h.start()
 	const o = "ord_wd_held_row"
-	h.ingest(sameSKU(promisedBy(orderEvent("wdh1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
-		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`,
-			day(70))), 60)))
-	waitFor(t, "backorder_notice and offer emails", emailsSent(h, o, 2))
-	off := newOfferOver(t, h, o, "", "l1")
-	h.ingest(ev("wdh-r", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":3}`))
-	waitFor(t, "l2's restock_notice email", emailsSent(h, o, 3))
-	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending || strings.Contains(n.Body, "Blue Kettle") {
-		t.Fatalf("l2's restock_notice SMS: %s %q %q, want pending, naming l2 only", n.Status, n.Reason, n.Body)
-	}
+	off := heldAndNamed(t, h, o)
 	if _, _, err := h.worker.Choose(t.Context(), off.ID, "wait", "web"); err != nil {
 		t.Fatal(err)
 	}
@@ -374,4 +356,23 @@ func TestParcelOfHeldLineKeepsBatchNotice(t *testing.T) {
 	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending {
 		t.Errorf("l2's Gift Kettle is still reserved, yet the held SMS naming only it is %s %q\n%q", n.Status, n.Reason, h.summary(o))
 	}
+}
+
+// heldAndNamed sets up order o (quiet hours now): l1 (2 Blue Kettles, late: an offer
+// over it) and l2 (a Gift Kettle of the same SKU, on time); a restock of 3 covers
+// both, its notice names l2 only (l1 is held for its offer), the email goes out and
+// the SMS waits for quiet hours to end. It returns the offer.
+func heldAndNamed(t *testing.T, h *harness, o string) store.Offer {
+	t.Helper()
+	h.ingest(sameSKU(promisedBy(orderEvent(o+"-1", "order.backordered", "2026-11-02T10:00:00Z", o, custBoth,
+		fmt.Sprintf(`,"backordered_lines":[{"line_id":"l1","quantity":2,"eta":%q},{"line_id":"l2","quantity":1,"eta":"2026-12-01"}]`,
+			day(70))), 60)))
+	waitFor(t, "backorder_notice and offer emails", emailsSent(h, o, 2))
+	off := newOfferOver(t, h, o, "", "l1")
+	h.ingest(ev(o+"-r", "inventory.restocked", "2026-11-03T10:00:00Z", "", `{"brand":"acme","sku":"KET","quantity":3}`))
+	waitFor(t, "l2's restock_notice email", emailsSent(h, o, 3))
+	if n := restockSMS(t, h, o, "Gift Kettle"); n.Status != store.NotificationPending || strings.Contains(n.Body, "Blue Kettle") {
+		t.Fatalf("l2's restock_notice SMS: %s %q %q, want pending, naming l2 only", n.Status, n.Reason, n.Body)
+	}
+	return off
 }
