@@ -96,14 +96,7 @@ func TestRenewedOfferTellsReservationOnce(t *testing.T) {
 	h.start1(sameSKU(promisedBy(backorderL1("rv9c1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3)))
 	o1 := offerOf(t, h, o)
 	restockAt(t, h, "rv9c-r1", "2026-11-04T10:00:00Z", 2) // R1: held for O1
-	runDeadline(t, h, o1, 5*24*time.Hour)                 // past P: silence is consent
-	if got := offerOf(t, h, o); got.ID != o1.ID || got.Choice != "wait" {
-		t.Fatalf("offer %s decided %q, want %s decided wait", got.ID, got.Choice, o1.ID)
-	}
-	waitConfirmed(t, h, o)
-	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
-		t.Fatalf("at O1's wait: l1's kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
-	}
+	consentToldOnce(t, h, o, o1)
 	h.start1(sameSKU(promisedBy(etaChange("rv9c2", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(20))), 3)))
 	o2 := newOfferOver(t, h, o, o1.ID, "l1")
 	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 2 {
@@ -220,5 +213,19 @@ func TestCrossedParcelHeldThenLateBatchTellsOnce(t *testing.T) {
 	}
 	if n := namedIn(t, h, o, "Blue Kettle (Qty 1"); n != 1 {
 		t.Errorf("the reserved kettle named in %d restock notices, want 1:\n%q", n, h.summary(o))
+	}
+}
+
+// consentToldOnce runs offer o1's deadline past the promise (silence is consent) and
+// checks that o1 is decided "wait" and l1's two kettles named in one restock_notice.
+func consentToldOnce(t *testing.T, h *harness, o string, o1 store.Offer) {
+	t.Helper()
+	runDeadline(t, h, o1, 5*24*time.Hour)
+	if got := offerOf(t, h, o); got.ID != o1.ID || got.Choice != "wait" {
+		t.Fatalf("offer %s decided %q, want %s decided wait", got.ID, got.Choice, o1.ID)
+	}
+	waitConfirmed(t, h, o)
+	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
+		t.Fatalf("at O1's wait: l1's kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
 	}
 }

@@ -29,14 +29,7 @@ func TestBackfillRenewedOfferOldHeldRecord(t *testing.T) {
 	h.start1(promisedBy(backorderL1("r12a1", "2026-11-02T10:00:00Z", o, fmt.Sprintf("%q", day(10))), 3))
 	o1 := offerOf(t, h, o)
 	restockedAt(t, h, "r12a-r1", "2026-11-04T10:00:00Z", 2) // R1: held for O1
-	runDeadline(t, h, o1, 5*24*time.Hour)                   // past P: silence is consent
-	if got := offerOf(t, h, o); got.ID != o1.ID || got.Choice != "wait" {
-		t.Fatalf("offer %s decided %q, want %s decided wait", got.ID, got.Choice, o1.ID)
-	}
-	waitConfirmed(t, h, o)
-	if n := namedIn(t, h, o, "Blue Kettle (Qty 2"); n != 1 {
-		t.Fatalf("at O1's wait: l1's kettles named in %d restock notices, want 1:\n%q", n, h.summary(o))
-	}
+	consentToldOnce(t, h, o, o1)
 	h.start1(promisedBy(etaChange("r12a2", "2026-11-06T10:00:00Z", o, fmt.Sprintf("%q", day(20))), 3))
 	o2 := newOfferOver(t, h, o, o1.ID, "l1")
 	if l := lineOf(t, h, o, "l1"); l.State != store.LineAwaiting || l.AllocatedQty != 2 || !l.ReservedTold {
